@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config.ts';
+
+test('defaults match CONTRACT.md', () => {
+  const c = loadConfig({});
+  assert.equal(c.api.port, 8787);
+  assert.equal(c.api.host, '0.0.0.0');
+  assert.deepEqual(c.gateway.ports, { from: 4000, to: 4999 });
+  assert.deepEqual(c.gateway.egressAllow, []);
+  assert.equal(c.api.rateLimitPerMin, 300);
+  assert.deepEqual(c.roles, ['gateway', 'api', 'radius', 'jobs']);
+  assert.ok(c.dataDir.endsWith('/data'));
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.gateway));
+});
+
+test('flags override the environment', () => {
+  const c = loadConfig({ PORTCULLIS_API_PORT: '9000' }, { 'api-port': '9100', ports: '5000-5010' });
+  assert.equal(c.api.port, 9100);
+  assert.deepEqual(c.gateway.ports, { from: 5000, to: 5010 });
+});
+
+test('bad values name the variable and what is expected', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORTCULLIS_API_PORT: 'abc' }, /PORTCULLIS_API_PORT/],
+    [{ PORTCULLIS_PORTS: '5000-4000' }, /PORTCULLIS_PORTS: expected a port range/],
+    [{ PORTCULLIS_EGRESS_ALLOW: '127.0.0.0/8,nope' }, /PORTCULLIS_EGRESS_ALLOW: "nope" is not an IP/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must start with postgres/],
+    [{ PORTCULLIS_ROLE: 'gateway,web' }, /"web" is not one of/],
+    [{ PORTCULLIS_IDLE_TIMEOUT: 'forever' }, /PORTCULLIS_IDLE_TIMEOUT: expected a duration/],
+    [{ PORTCULLIS_ADMIN_TOKEN: 'short' }, /PORTCULLIS_ADMIN_TOKEN: must be at least 16/],
+  ];
+  for (const [env, re] of cases)
+    assert.throws(
+      () => loadConfig(env),
+      (e: Error) => e instanceof ConfigError && re.test(e.message),
+    );
+  assert.throws(() => loadConfig({}, { 'no-such': '1' }), /unknown option --no-such/);
+});

@@ -1,0 +1,217 @@
+// The only reader of process.env. One zod schema over the environment
+// (CONTRACT.md) and the flags of `portcullis up`; parsed once, frozen. A bad
+// value stops start-up with a message naming the variable and what it expects.
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { parseCidr } from './domain/cidr.ts';
+import { parseDuration } from './domain/units.ts';
+
+const ROLES = ['gateway', 'api', 'radius', 'jobs'] as const;
+export type Role = (typeof ROLES)[number];
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const v = parseDuration(s);
+      if (Number.isNaN(v))
+        ctx.addIssue({ code: 'custom', message: 'expected a duration like 30, 10s, 5m or 1h' });
+      return v;
+    });
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+const cidrList = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const items = s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    for (const item of items)
+      if (!parseCidr(item))
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not an IP address or CIDR` });
+    return items;
+  });
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])
+  .default('false')
+  .transform((s) => ['true', '1', 'yes', 'on'].includes(s));
+
+const portRange = z
+  .string()
+  .default('4000-4999')
+  .transform((s, ctx) => {
+    const m = /^(\d+)-(\d+)$/.exec(s.trim());
+    const from = m ? Number(m[1]) : Number.NaN;
+    const to = m ? Number(m[2]) : Number.NaN;
+    if (!(from >= 1 && to <= 65535 && from <= to)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a port range like 4000-4999' });
+    }
+    return { from, to };
+  });
+
+/** Environment variable names; flags use the same names in kebab-case without the prefix. */
+const schema = z.object({
+  PORTCULLIS_DATA_DIR: z.string().min(1).default('./data'),
+  PORTCULLIS_API_HOST: z.string().min(1).default('0.0.0.0'),
+  PORTCULLIS_API_PORT: port(8787),
+  PORTCULLIS_GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
+  PORTCULLIS_PORTS: portRange,
+  PORTCULLIS_PUBLIC_HOST: z.string().min(1).default(hostname()),
+  PORTCULLIS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  PORTCULLIS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PORTCULLIS_EGRESS_ALLOW: cidrList,
+  PORTCULLIS_INTERNAL_ALLOW: cidrList,
+  PORTCULLIS_API_RATE_LIMIT: z.coerce.number().int().min(0).default(300),
+  PORTCULLIS_ROLE: z
+    .string()
+    .default('all')
+    .transform((s, ctx) => {
+      const items = s.split(',').map((x) => x.trim());
+      if (items.length === 1 && items[0] === 'all') return [...ROLES];
+      for (const r of items)
+        if (!(ROLES as readonly string[]).includes(r))
+          ctx.addIssue({ code: 'custom', message: `"${r}" is not one of all, ${ROLES.join(', ')}` });
+      return items as Role[];
+    }),
+  PORTCULLIS_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  PORTCULLIS_FAILOVER: bool,
+  PORTCULLIS_HEALTH_INTERVAL: duration('30s'),
+  PORTCULLIS_CONNECT_TIMEOUT: duration('10s'),
+  PORTCULLIS_IDLE_TIMEOUT: duration('5m'),
+  PORTCULLIS_HEADER_TIMEOUT: duration('10s'),
+  PORTCULLIS_DRAIN_TIMEOUT: duration('10s'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+});
+
+export interface Config {
+  dataDir: string;
+  api: { host: string; port: number; rateLimitPerMin: number };
+  gateway: {
+    host: string;
+    ports: { from: number; to: number };
+    egressAllow: string[];
+    failover: boolean;
+    healthIntervalSec: number;
+    connectTimeoutSec: number;
+    idleTimeoutSec: number;
+    headerTimeoutSec: number;
+    drainTimeoutSec: number;
+  };
+  publicHost: string;
+  adminToken: string | undefined;
+  secret: string | undefined;
+  internalAllow: string[];
+  roles: Role[];
+  logLevel: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flags of `portcullis up` (kebab-case, e.g. `--api-port 9000`) override the environment. */
+export function flagsToEnv(flags: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined) continue;
+    const name = k.replace(/-/g, '_').toUpperCase();
+    out[name === 'DATABASE_URL' || name === 'REDIS_URL' ? name : `PORTCULLIS_${name}`] = v;
+  }
+  return out;
+}
+
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: Record<string, string | undefined> = {},
+): Readonly<Config> {
+  const known = Object.keys(schema.shape);
+  const merged: Record<string, string> = {};
+  for (const k of known) {
+    const v = env[k];
+    if (v !== undefined && v !== '') merged[k] = v;
+  }
+  const fromFlags = flagsToEnv(flags);
+  for (const k of Object.keys(fromFlags)) {
+    if (!known.includes(k))
+      throw new ConfigError(
+        `unknown option --${k
+          .replace(/^PORTCULLIS_/, '')
+          .toLowerCase()
+          .replace(/_/g, '-')}`,
+      );
+  }
+  Object.assign(merged, fromFlags);
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${String(i.path[0])}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const config: Config = {
+    dataDir: resolve(e.PORTCULLIS_DATA_DIR),
+    api: {
+      host: e.PORTCULLIS_API_HOST,
+      port: e.PORTCULLIS_API_PORT,
+      rateLimitPerMin: e.PORTCULLIS_API_RATE_LIMIT,
+    },
+    gateway: {
+      host: e.PORTCULLIS_GATEWAY_HOST,
+      ports: e.PORTCULLIS_PORTS,
+      egressAllow: e.PORTCULLIS_EGRESS_ALLOW,
+      failover: e.PORTCULLIS_FAILOVER,
+      healthIntervalSec: e.PORTCULLIS_HEALTH_INTERVAL,
+      connectTimeoutSec: e.PORTCULLIS_CONNECT_TIMEOUT,
+      idleTimeoutSec: e.PORTCULLIS_IDLE_TIMEOUT,
+      headerTimeoutSec: e.PORTCULLIS_HEADER_TIMEOUT,
+      drainTimeoutSec: e.PORTCULLIS_DRAIN_TIMEOUT,
+    },
+    publicHost: e.PORTCULLIS_PUBLIC_HOST,
+    adminToken: e.PORTCULLIS_ADMIN_TOKEN,
+    secret: e.PORTCULLIS_SECRET,
+    internalAllow: ['127.0.0.0/8', '::1', ...e.PORTCULLIS_INTERNAL_ALLOW],
+    roles: e.PORTCULLIS_ROLE,
+    logLevel: e.PORTCULLIS_LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Client-side settings for the CLI (it talks to the API). */
+export function cliEnv(env: Record<string, string | undefined> = process.env) {
+  return {
+    url: env.PORTCULLIS_URL,
+    token: env.PORTCULLIS_TOKEN,
+    dataDir: resolve(env.PORTCULLIS_DATA_DIR || './data'),
+    apiPort: Number(env.PORTCULLIS_API_PORT || 8787),
+    noColor: Boolean(env.NO_COLOR),
+  };
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatBytes, parseDuration, parseRate, parseSize } from './units.ts';
+
+test('sizes', () => {
+  assert.equal(parseSize('10GB'), 10e9);
+  assert.equal(parseSize('1.5 GiB'), Math.round(1.5 * 1024 ** 3));
+  assert.equal(parseSize('512'), 512);
+  assert.ok(Number.isNaN(parseSize('ten')));
+  assert.ok(Number.isNaN(parseSize('10XB')));
+  assert.ok(Number.isNaN(parseSize('-1GB')));
+});
+
+test('rates', () => {
+  assert.equal(parseRate('1MB/s'), 1e6);
+  assert.equal(parseRate('100KBps'), 1e5);
+  assert.equal(parseRate('8mbit'), 1e6);
+  assert.equal(parseRate('2000'), 2000);
+  assert.ok(Number.isNaN(parseRate('fast')));
+});
+
+test('durations', () => {
+  assert.equal(parseDuration('15m'), 900);
+  assert.equal(parseDuration('1h'), 3600);
+  assert.equal(parseDuration('30d'), 2592000);
+  assert.equal(parseDuration('90'), 90);
+  assert.ok(Number.isNaN(parseDuration('1y')));
+});
+
+test('formatBytes', () => {
+  assert.equal(formatBytes(999), '999 B');
+  assert.equal(formatBytes(10e9), '10.0 GB');
+  assert.equal(formatBytes(1.5e6), '1.50 MB');
+});
