@@ -51,7 +51,7 @@ export function parseIp(text: string): Ip | null {
   const bare = t.split('%')[0];
   if (!isIPv6(bare)) return null;
   const value = v6ToBig(bare);
-  if (value >> 32n === 0xffffn) return { version: 4, value: value & 0xffffffffn };
+  if (value >> 32n === MAPPED_PREFIX >> 32n) return { version: 4, value: value & 0xffffffffn };
   return { version: 6, value };
 }
 
