@@ -31,6 +31,12 @@ export interface UsageDelta {
 
 export interface LiveState {
   readonly kind: 'memory' | 'redis';
+  /**
+   * True while the shared backend is unreachable and limits hold per process
+   * (redis.ts falls back to in-memory counting; for /metrics and /readyz).
+   * Always false for memory.
+   */
+  readonly degraded: boolean;
 
   /**
    * Takes one connection slot ("thread") of the customer if fewer than `cap`

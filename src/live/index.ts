@@ -1,0 +1,30 @@
+// The live-state factory: Redis/Valkey when REDIS_URL is configured, else the
+// in-process implementation. A Redis that does not answer at start does not
+// stop start-up: the process enforces per-process limits and says so, and
+// switches to shared counting as soon as Redis answers.
+import type { LiveState } from './live.ts';
+import { createMemoryLive } from './memory.ts';
+import { createRedisLive, type LiveLog } from './redis.ts';
+
+export type { LiveEvent, LiveState, UsageDelta } from './live.ts';
+
+export interface CreateLiveOptions {
+  redisUrl?: string;
+  /** key prefix in Redis; default `pc:` */
+  prefix?: string;
+  log?: LiveLog;
+}
+
+export async function createLive(opts: CreateLiveOptions = {}): Promise<LiveState> {
+  if (!opts.redisUrl) return createMemoryLive();
+  const live = createRedisLive({ url: opts.redisUrl, prefix: opts.prefix, log: opts.log });
+  try {
+    await live.ready();
+  } catch (err) {
+    opts.log?.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'live state: Redis not reachable at start, enforcing limits per process until it answers',
+    );
+  }
+  return live;
+}

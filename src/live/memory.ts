@@ -1,0 +1,168 @@
+// In-process live state: the embedded default, and the fallback redis.ts uses
+// while Redis is unreachable. Exact within one process because JavaScript runs
+// every call to completion: a check-and-increment cannot interleave.
+//
+// Hot path: acquire/release/takeTokens/addUsage touch one or two Map entries
+// and allocate nothing once a customer's entries exist (the bucket, the
+// current-hour delta and the period counter are mutated in place).
+import type { LiveEvent, LiveState } from './live.ts';
+import { createHourly, createPeriodCounters } from './usage-acc.ts';
+
+export interface MemoryLiveOptions {
+  /** Clock in ms since epoch; tests inject one so buckets refill and lock-outs expire without sleeping. */
+  now?: () => number;
+  /** Called when an event handler throws (the other handlers still run). */
+  onHandlerError?: (err: unknown) => void;
+  /** How often full token buckets are forgotten (ms); 0 disables the sweep. Default 60 s. */
+  sweepMs?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+  rate: number;
+  burst: number;
+}
+
+export interface MemoryLive extends LiveState {
+  readonly kind: 'memory';
+  readonly degraded: false;
+}
+
+export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
+  const now = opts.now ?? Date.now;
+  const threadCounts = new Map<number, number>();
+  const buckets = new Map<string, Bucket>();
+  const hourly = createHourly(now);
+  const periods = createPeriodCounters();
+  const lockouts = new Map<number, number>();
+  const handlers = new Set<(event: LiveEvent) => void>();
+
+  // Buckets of idle keys (e.g. one per client IP) would pile up; a full bucket
+  // carries no state, so forgetting it is exact.
+  const sweepMs = opts.sweepMs ?? 60_000;
+  const sweep =
+    sweepMs > 0
+      ? setInterval(() => {
+          const t = now();
+          for (const [k, b] of buckets) {
+            if (b.tokens + ((t - b.last) * b.rate) / 1000 >= b.burst) buckets.delete(k);
+          }
+        }, sweepMs)
+      : undefined;
+  sweep?.unref();
+
+  function take(key: string, rate: number, burst: number, n: number): boolean {
+    if (rate <= 0) return true;
+    if (burst <= 0) burst = rate;
+    const t = now();
+    let b = buckets.get(key);
+    if (b === undefined) {
+      b = { tokens: burst, last: t, rate, burst };
+      buckets.set(key, b);
+    } else {
+      const elapsed = t - b.last;
+      if (elapsed > 0) {
+        b.tokens = Math.min(burst, b.tokens + (elapsed * rate) / 1000);
+        b.last = t;
+      } else if (b.tokens > burst) b.tokens = burst;
+      b.rate = rate;
+      b.burst = burst;
+    }
+    if (b.tokens < n) return false;
+    b.tokens -= n;
+    return true;
+  }
+
+  function acquire(customerId: number, cap: number): number {
+    const held = threadCounts.get(customerId) ?? 0;
+    if (cap > 0 && held >= cap) return -1;
+    threadCounts.set(customerId, held + 1);
+    return held + 1;
+  }
+
+  const live: MemoryLive = {
+    kind: 'memory',
+    degraded: false,
+
+    acquireThread(customerId, cap) {
+      return Promise.resolve(acquire(customerId, cap));
+    },
+    releaseThread(customerId) {
+      const held = threadCounts.get(customerId);
+      if (held === undefined) return;
+      if (held <= 1) threadCounts.delete(customerId);
+      else threadCounts.set(customerId, held - 1);
+    },
+    threads(customerId) {
+      return Promise.resolve(threadCounts.get(customerId) ?? 0);
+    },
+
+    takeTokens(key, rate, burst, n = 1) {
+      return Promise.resolve(take(key, rate, burst, n));
+    },
+
+    addUsage(customerId, periodKey, bytesUp, bytesDown, connections, requests) {
+      hourly.add(customerId, bytesUp, bytesDown, connections, requests);
+      const bytes = bytesUp + bytesDown;
+      if (bytes !== 0) periods.add(customerId, periodKey, bytes);
+    },
+    periodBytes(customerId, periodKey) {
+      return Promise.resolve(periods.get(customerId, periodKey));
+    },
+    seedPeriodBytes(customerId, periodKey, bytes) {
+      if (!periods.has(customerId, periodKey)) periods.set(customerId, periodKey, bytes);
+      return Promise.resolve();
+    },
+    drainUsage() {
+      return Promise.resolve(hourly.take());
+    },
+
+    lockedUntil(customerId) {
+      const until = lockouts.get(customerId);
+      if (until === undefined) return Promise.resolve(0);
+      if (until <= now()) {
+        lockouts.delete(customerId);
+        return Promise.resolve(0);
+      }
+      return Promise.resolve(until);
+    },
+    setLockout(customerId, untilMs) {
+      if (untilMs <= now()) lockouts.delete(customerId);
+      else lockouts.set(customerId, untilMs);
+      return Promise.resolve();
+    },
+
+    publish(event) {
+      for (const h of handlers) {
+        try {
+          h(event);
+        } catch (err) {
+          opts.onHandlerError?.(err);
+        }
+      }
+      return Promise.resolve();
+    },
+    subscribe(handler) {
+      // Wrap so the same function subscribed twice gets two independent subscriptions.
+      const h = (e: LiveEvent) => handler(e);
+      handlers.add(h);
+      return () => {
+        handlers.delete(h);
+      };
+    },
+
+    flush() {
+      return Promise.resolve();
+    },
+    ping() {
+      return Promise.resolve();
+    },
+    close() {
+      if (sweep) clearInterval(sweep);
+      handlers.clear();
+      return Promise.resolve();
+    },
+  };
+  return live;
+}
