@@ -1,0 +1,95 @@
+// usage, kick, ban, unban: day-to-day operations on one customer.
+import * as f from '../format.ts';
+import { keyValues } from '../output.ts';
+import type { Command } from '../spec.ts';
+
+interface Usage {
+  bytesUp: number;
+  bytesDown: number;
+  quotaBytes?: number | null;
+  threadsLive?: number;
+  threads?: number;
+  periodStart?: string | null;
+  periodEnd?: string | null;
+  lockedUntil?: string | null;
+}
+
+const user = (name: string) => `/api/v1/customers/${encodeURIComponent(name)}`;
+
+export function usageDetails(u: Usage, now = Date.now()): string {
+  const used = (u.bytesUp ?? 0) + (u.bytesDown ?? 0);
+  const quota = u.quotaBytes ?? null;
+  const pairs: [string, string][] = [
+    ['used', `${f.size(used)}${quota ? ` of ${f.size(quota)} (${f.percent(used, quota)})` : ' (no quota)'}`],
+    ['up / down', `${f.size(u.bytesUp)} / ${f.size(u.bytesDown)}`],
+  ];
+  if (quota) pairs.push(['left', f.size(Math.max(0, quota - used))]);
+  if (u.periodStart || u.periodEnd)
+    pairs.push(['period', `${f.time(u.periodStart)} .. ${f.time(u.periodEnd, 'open')}`]);
+  if (u.threadsLive !== undefined)
+    pairs.push(['threads live', `${u.threadsLive}${u.threads !== undefined ? ` of ${u.threads}` : ''}`]);
+  if (u.lockedUntil && Date.parse(u.lockedUntil) > now)
+    pairs.push(['locked out', `until ${f.time(u.lockedUntil)} (${f.remaining(u.lockedUntil, now)})`]);
+  return keyValues(pairs);
+}
+
+export const opsCommands: Command[] = [
+  {
+    name: 'usage',
+    summary: "a customer's traffic this period, quota left and live threads",
+    args: [{ name: 'NAME', help: 'username' }],
+    examples: ['portcullis usage alice', 'portcullis usage alice --json'],
+    async run({ args, json, out, api }) {
+      const u = await api.request<Usage>('GET', `${user(args[0])}/usage`);
+      if (json) return out.json(u);
+      out.print(usageDetails(u));
+    },
+  },
+  {
+    name: 'kick',
+    summary: 'close every live connection of a customer now (they may reconnect)',
+    args: [{ name: 'NAME', help: 'username' }],
+    examples: ['portcullis kick alice'],
+    async run({ args, json, out, api }) {
+      const r = await api.request<{ kicked?: number } | null>('POST', `${user(args[0])}/kick`, { json: {} });
+      if (json) return out.json(r ?? {});
+      out.print(
+        `kicked ${args[0]}${typeof r?.kicked === 'number' ? ` (${r.kicked} connections closed)` : ''}`,
+      );
+    },
+  },
+  {
+    name: 'ban',
+    summary: 'refuse a customer (and close their connections), for a while or until unbanned',
+    args: [{ name: 'NAME', help: 'username' }],
+    flags: {
+      for: {
+        kind: 'duration',
+        value: 'DURATION',
+        help: 'ban length, e.g. 30m, 1h, 7d (default: until unban)',
+        example: '--for 1h',
+      },
+      reason: { kind: 'string', value: 'TEXT', help: 'shown to operators and in audit events' },
+    },
+    examples: ['portcullis ban alice --for 1h', 'portcullis ban mallory --reason "abuse report #42"'],
+    async run({ args, flags, json, out, api }) {
+      const body: Record<string, unknown> = {};
+      if (flags.reason !== undefined) body.reason = flags.reason;
+      if (typeof flags.for === 'number') body.until = new Date(Date.now() + flags.for * 1000).toISOString();
+      const r = await api.request('POST', `${user(args[0])}/ban`, { json: body });
+      if (json) return out.json(r ?? {});
+      out.print(`banned ${args[0]}${body.until ? ` until ${f.time(body.until)}` : ' until unbanned'}`);
+    },
+  },
+  {
+    name: 'unban',
+    summary: 'lift a ban',
+    args: [{ name: 'NAME', help: 'username' }],
+    examples: ['portcullis unban alice'],
+    async run({ args, json, out, api }) {
+      const r = await api.request('POST', `${user(args[0])}/unban`, { json: {} });
+      if (json) return out.json(r ?? {});
+      out.print(`unbanned ${args[0]}`);
+    },
+  },
+];
