@@ -1,0 +1,142 @@
+// The Fastify app, built separately from listen() so tests use app.inject()
+// and the composition (src/app.ts) decides where to listen. Takes every
+// dependency explicitly; never reads process.env.
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.ts';
+import type { LiveState } from '../live/live.ts';
+import type { Store } from '../store/db.ts';
+import { createRepos } from '../store/repos/index.ts';
+import type { Cipher } from '../store/secrets.ts';
+import type { GatewayStatus, RouteDeps } from './deps.ts';
+import { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
+import { registerErrorHandling } from './plugins/errors.ts';
+import { registerMetrics } from './plugins/metrics.ts';
+import { registerRateLimit } from './plugins/rate-limit.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { healthRoutes, internalRoutes } from './routes/health.ts';
+import { meRoutes } from './routes/me.ts';
+import { planRoutes } from './routes/plans.ts';
+import { proxiesPhpRoute } from './routes/proxies-php.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { upstreamRoutes } from './routes/upstreams.ts';
+import type { ServiceContext } from './services/context.ts';
+import { createCustomerService } from './services/customers.ts';
+import { createPlanService } from './services/plans.ts';
+import { createUpstreamService } from './services/upstream-import.ts';
+import { createUsageService } from './services/usage.ts';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  store: Store;
+  live: LiveState;
+  cipher: Cipher;
+  log: Logger;
+  /** listener state per bound port, from the gateway when it runs in this process */
+  gatewayStatus?: GatewayStatus;
+  /** the process's Prometheus registry; a private one is created when absent */
+  metrics?: Registry;
+  /** clock (ms since epoch); tests inject one */
+  now?: () => number;
+}
+
+export const JSON_LIMIT = 1024 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    // One line per request would swamp the log at proxy-list polling rates;
+    // errors and refusals are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_LIMIT,
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    },
+  });
+
+  // text/plain is the upstream import format; the route raises its own body limit to 10 MiB.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Portcullis API',
+        version: '1',
+        description:
+          'Admin API (bearer admin token; scopes: admin = everything, read = GET only) and customer API ' +
+          '(API key as bearer token, or Basic username:password). Errors: {error: {code, message, reason, fields?, details?}}. ' +
+          'Units: bytes, bytes/s, seconds, ISO-8601 times.',
+      },
+      components: {
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer', description: 'admin token (pca_...)' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'customer API key (pck_...)' },
+          basic: { type: 'http', scheme: 'basic', description: 'customer username:password' },
+        },
+      },
+    },
+  });
+
+  registerErrorHandling(app);
+  registerRateLimit(app, { perMinute: deps.config.api.rateLimitPerMin, now });
+  registerMetrics(app, deps.metrics);
+
+  const repos = createRepos(deps.store.db);
+  const ctx: ServiceContext = {
+    config: deps.config,
+    store: deps.store,
+    repos,
+    live: deps.live,
+    cipher: deps.cipher,
+    now,
+  };
+  const d: RouteDeps = {
+    ctx,
+    log: deps.log,
+    plans: createPlanService(ctx),
+    customers: createCustomerService(ctx),
+    upstreams: createUpstreamService(ctx),
+    usage: createUsageService(ctx),
+    adminAuth: createAdminAuth(repos, now),
+    customerAuth: createCustomerAuth(repos),
+    gatewayStatus: deps.gatewayStatus,
+    async audit(request: FastifyRequest, action, target, detail) {
+      await repos.audit.record({
+        actor: request.admin?.name ?? 'unknown',
+        action,
+        target,
+        detail: detail ?? null,
+        ip: request.ip,
+        at: new Date(now()),
+      });
+    },
+  };
+
+  await app.register(async (s) => healthRoutes(s, d));
+  await app.register(async (s) => internalRoutes(s, d), { prefix: '/api/internal' });
+  await app.register(async (s) => proxiesPhpRoute(s, d));
+  await app.register(async (s) => meRoutes(s, d), { prefix: '/api/v1' });
+  await app.register(
+    async (s) => {
+      s.addHook('onRequest', d.adminAuth);
+      await planRoutes(s, d);
+      await customerRoutes(s, d);
+      await upstreamRoutes(s, d);
+      await tokenRoutes(s, d);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

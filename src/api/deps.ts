@@ -1,0 +1,25 @@
+// What route modules receive from buildApp: services, auth hooks and helpers.
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
+import type { ServiceContext } from './services/context.ts';
+import type { CustomerService } from './services/customers.ts';
+import type { PlanService } from './services/plans.ts';
+import type { UpstreamService } from './services/upstream-import.ts';
+import type { UsageService } from './services/usage.ts';
+
+export type GatewayStatus = () => Map<number, { state: string; error?: string }>;
+
+export interface RouteDeps {
+  ctx: ServiceContext;
+  log: Logger;
+  plans: PlanService;
+  customers: CustomerService;
+  upstreams: UpstreamService;
+  usage: UsageService;
+  adminAuth: ReturnType<typeof createAdminAuth>;
+  customerAuth: ReturnType<typeof createCustomerAuth>;
+  gatewayStatus?: GatewayStatus;
+  /** Records who changed what, from where. */
+  audit(request: FastifyRequest, action: string, target: string | null, detail?: unknown): Promise<void>;
+}

@@ -1,0 +1,103 @@
+// Authentication hooks. Admin: bearer token, SHA-256 looked up in the store;
+// scopes are "admin" (everything) and "read" (GET/HEAD only). Customer: API
+// key as bearer token (SHA-256, unique index) or HTTP Basic username:password
+// (scrypt, with a small cache of verified pairs so a script polling its list
+// does not pay ~50 ms of scrypt per request).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PcError } from '../../errors.ts';
+import type { CustomerWithPlan } from '../../store/repos/customers.ts';
+import type { Repos } from '../../store/repos/index.ts';
+import { sha256, verifyPassword } from '../../store/secrets.ts';
+
+export interface AdminPrincipal {
+  id: number;
+  name: string;
+  scopes: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    admin?: AdminPrincipal;
+    customer?: CustomerWithPlan;
+  }
+}
+
+export const SCOPES = ['admin', 'read'] as const;
+
+function bearer(request: FastifyRequest): string | null {
+  const h = request.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : null;
+}
+
+function basic(request: FastifyRequest): { username: string; password: string } | null {
+  const h = request.headers.authorization;
+  const m = h ? /^Basic\s+(\S+)\s*$/i.exec(h) : null;
+  if (!m) return null;
+  const text = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  return colon < 0 ? null : { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+export function createAdminAuth(repos: Repos, now: () => number) {
+  const lastTouch = new Map<number, number>();
+  return async function adminAuth(request: FastifyRequest, _reply: FastifyReply) {
+    const token = bearer(request);
+    if (!token)
+      throw new PcError('PC_ERR_UNAUTHORIZED', 'missing bearer token (Authorization: Bearer pca_...)');
+    const row = await repos.adminTokens.byHash(sha256(token));
+    const t = now();
+    if (!row) throw new PcError('PC_ERR_UNAUTHORIZED', 'unknown token');
+    if (row.revokedAt) throw new PcError('PC_ERR_UNAUTHORIZED', 'token was revoked');
+    if (row.expiresAt && row.expiresAt.getTime() <= t)
+      throw new PcError('PC_ERR_UNAUTHORIZED', 'token expired');
+    const readOnly = request.method === 'GET' || request.method === 'HEAD';
+    const scopes = row.scopes ?? [];
+    if (!scopes.includes('admin') && !(readOnly && scopes.includes('read')))
+      throw new PcError(
+        'PC_ERR_FORBIDDEN',
+        `token "${row.name}" has scopes [${scopes.join(', ')}]; ${request.method} needs ${readOnly ? '"read" or "admin"' : '"admin"'}`,
+      );
+    request.admin = { id: row.id, name: row.name, scopes };
+    // last_used_at is informative; write it at most once a minute per token.
+    if (t - (lastTouch.get(row.id) ?? 0) > 60_000) {
+      lastTouch.set(row.id, t);
+      await repos.adminTokens.touch(row.id, new Date(t));
+    }
+  };
+}
+
+export function createCustomerAuth(repos: Repos) {
+  const verified = new Map<string, string>(); // sha256(user\0pass) -> password hash it matched
+  async function byPassword(username: string, password: string): Promise<CustomerWithPlan | undefined> {
+    const c = await repos.customers.byUsername(username);
+    if (!c) return undefined;
+    const key = sha256(`${username}\0${password}`);
+    if (verified.get(key) === c.customer.passwordHash) return c;
+    if (!(await verifyPassword(password, c.customer.passwordHash))) return undefined;
+    if (verified.size >= 10_000) verified.clear();
+    verified.set(key, c.customer.passwordHash);
+    return c;
+  }
+  async function byApiKey(key: string): Promise<CustomerWithPlan | undefined> {
+    return repos.customers.byApiKeyHash(sha256(key));
+  }
+  return {
+    byPassword,
+    byApiKey,
+    async hook(request: FastifyRequest, _reply: FastifyReply) {
+      const key = bearer(request);
+      const b = key ? null : basic(request);
+      if (!key && !b)
+        throw new PcError(
+          'PC_ERR_UNAUTHORIZED',
+          'missing credentials (Authorization: Bearer <api key> or Basic)',
+        );
+      const c = key ? await byApiKey(key) : await byPassword(b!.username, b!.password);
+      if (!c)
+        throw new PcError('PC_ERR_UNAUTHORIZED', key ? 'unknown API key' : 'wrong username or password');
+      request.customer = c;
+    },
+  };
+}
