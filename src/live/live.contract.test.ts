@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -252,6 +253,84 @@ if (REDIS_URL) {
       assert.equal(await b.threads(71), 3);
       await a.close();
       assert.equal(await b.threads(71), 1);
+    });
+
+    it('survives an outage: per-process limits meanwhile, then reconciles threads and usage without double counting', async () => {
+      // A loopback relay in front of Redis that the test can cut and restore.
+      const target = new URL(url);
+      const sockets = new Set<Socket>();
+      const relay = createServer((c) => {
+        const r = connect(Number(target.port || 6379), target.hostname);
+        for (const s of [c, r]) {
+          sockets.add(s);
+          s.on('error', () => {});
+          s.on('close', () => sockets.delete(s));
+        }
+        c.pipe(r).pipe(c);
+      });
+      relay.listen(0, '127.0.0.1');
+      await once(relay, 'listening');
+      const port = (relay.address() as AddressInfo).port;
+      const cut = async () => {
+        const closed = once(relay, 'close');
+        relay.close();
+        for (const s of sockets) s.destroy();
+        await closed;
+      };
+      try {
+        const a = createRedisLive({ url: `redis://127.0.0.1:${port}`, prefix, heartbeatMs: 1000 });
+        opened.push(a);
+        await a.ready();
+        const b = await open();
+        await a.acquireThread(80, 5);
+        await a.acquireThread(80, 5);
+        a.addUsage(80, 'm', 100, 0, 1, 1);
+        await a.flush();
+        assert.equal(await b.threads(80), 2);
+
+        await cut();
+        assert.equal(await eventually(async () => a.degraded, Boolean, 2000), true);
+        assert.equal(await a.acquireThread(80, 3), 3, 'counted locally');
+        assert.equal(await a.acquireThread(80, 3), -1, 'the cap holds per process');
+        a.releaseThread(80);
+        a.releaseThread(80);
+        a.addUsage(80, 'm', 50, 0, 0, 0);
+        await assert.rejects(a.flush());
+        // A's liveness key expires: the others stop counting its slots.
+        assert.equal(
+          await eventually(
+            () => b.threads(80),
+            (n) => n === 0,
+            3000,
+          ),
+          0,
+        );
+
+        relay.listen(port, '127.0.0.1');
+        await once(relay, 'listening');
+        assert.equal(await eventually(async () => !a.degraded, Boolean, 5000), true);
+        assert.equal(
+          await eventually(
+            () => b.threads(80),
+            (n) => n === 1,
+            3000,
+          ),
+          1,
+          'A rewrote its slots',
+        );
+        await a.flush();
+        assert.equal(await b.periodBytes(80, 'm'), 150);
+        const usage = (await b.drainUsage()).filter((d) => d.customerId === 80);
+        assert.equal(
+          usage.reduce((n, d) => n + d.bytesUp, 0),
+          150,
+        );
+        await a.close();
+        assert.equal(await b.threads(80), 0);
+      } finally {
+        relay.close();
+        for (const s of sockets) s.destroy();
+      }
     });
 
     it('rewrites its own thread counts when Redis lost them', async () => {

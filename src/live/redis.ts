@@ -66,6 +66,8 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     new Redis(opts.url, {
       ...common,
       maxRetriesPerRequest: 1,
+      // Calls issued in the same tick share one write (bench: ~+30-60% acquire/s at 64 in flight).
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       commandTimeout: 2000,
     }),
