@@ -13,13 +13,15 @@ export interface CreateLiveOptions {
   /** key prefix in Redis; default `pc:` */
   prefix?: string;
   log?: LiveLog;
+  /** How long start-up waits for Redis before going on per process (ms). Default 3000. */
+  readyTimeoutMs?: number;
 }
 
 export async function createLive(opts: CreateLiveOptions = {}): Promise<LiveState> {
   if (!opts.redisUrl) return createMemoryLive();
   const live = createRedisLive({ url: opts.redisUrl, prefix: opts.prefix, log: opts.log });
   try {
-    await live.ready();
+    await live.ready(opts.readyTimeoutMs);
   } catch (err) {
     opts.log?.warn(
       { err: err instanceof Error ? err.message : String(err) },

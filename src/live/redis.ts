@@ -26,7 +26,7 @@ export interface RedisLiveOptions {
   url: string;
   /** Prepended to every key and the event channel (tests use a random one). Default `pc:`. */
   prefix?: string;
-  /** Unique per process; default hostname:pid:random. */
+  /** Label of this process in Redis keys (a random suffix is always added); default hostname:pid. */
   processId?: string;
   /** TTL of this process's liveness key (ms); refreshed every TTL/5. Default 5000. */
   heartbeatMs?: number;
@@ -47,7 +47,9 @@ const silent: LiveLog = { info() {}, warn() {} };
 
 export function createRedisLive(opts: RedisLiveOptions): RedisLive {
   const prefix = opts.prefix ?? 'pc:';
-  const pid = opts.processId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // Always unique per instance, even when a label is given: a restarted process
+  // must neither inherit its predecessor's thread fields nor its flush sequence.
+  const pid = `${opts.processId ?? `${hostname()}:${process.pid}`}:${randomBytes(4).toString('hex')}`;
   const heartbeatMs = opts.heartbeatMs ?? 5000;
   const log = opts.log ?? silent;
   const procPrefix = `${prefix}proc:`;
