@@ -18,7 +18,13 @@ export interface CreateLiveOptions {
 }
 
 export async function createLive(opts: CreateLiveOptions = {}): Promise<LiveState> {
-  if (!opts.redisUrl) return createMemoryLive();
+  if (!opts.redisUrl) {
+    const log = opts.log;
+    return createMemoryLive({
+      onHandlerError: (err) =>
+        log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'live event handler failed'),
+    });
+  }
   const live = createRedisLive({ url: opts.redisUrl, prefix: opts.prefix, log: opts.log });
   try {
     await live.ready(opts.readyTimeoutMs);
