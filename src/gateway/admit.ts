@@ -1,0 +1,94 @@
+// Authentication and admission, the same for every protocol.
+//
+// authenticate(): credentials (cached verification, policy-cache.ts) or the
+// client's whitelisted IP. admit(): status/ban/expiry/lock-out
+// (domain/access.ts), then one thread of the customer's cap in live state.
+// Issue 4's checks (quota, requests/s, per-IP) slot in at the marked seam.
+import type net from 'node:net';
+import { checkAccess, threadCap } from '../domain/access.ts';
+import { parseIp } from '../domain/cidr.ts';
+import type { CustomerPolicy } from '../domain/policy.ts';
+import { ERRORS, type ErrorCode } from '../errors.ts';
+import type { GatewayContext } from './context.ts';
+import type { Conn } from './registry.ts';
+
+export interface Credentials {
+  /** cache key: the raw form as received (e.g. the Basic token), unique per (user, pass) */
+  key: string;
+  username: string;
+  password: string;
+}
+
+/** Cache key for a decoded username/password pair (SOCKS); the length prefix keeps "a:b"+"c" and "a"+"b:c" apart. */
+export function credentialKey(username: string, password: string): string {
+  return `${username.length}:${username}:${password}`;
+}
+
+function byIp(g: GatewayContext, client: net.Socket): CustomerPolicy | undefined {
+  const ip = parseIp(client.remoteAddress ?? '');
+  return ip ? g.policies.byIp(ip) : undefined;
+}
+
+export async function authenticate(
+  g: GatewayContext,
+  client: net.Socket,
+  creds: Credentials | null,
+): Promise<CustomerPolicy | ErrorCode> {
+  if (creds) {
+    const p = await g.policies.verify(creds.key, creds.username, creds.password);
+    return p ?? 'PC_ERR_BAD_CREDENTIALS';
+  }
+  return byIp(g, client) ?? 'PC_ERR_AUTH_REQUIRED';
+}
+
+/** The customer whose whitelist holds the client's address, if any. */
+export function whitelisted(g: GatewayContext, client: net.Socket): CustomerPolicy | undefined {
+  return byIp(g, client);
+}
+
+/**
+ * Admits one client connection: a Conn holding a thread, released when the
+ * client socket closes (registry.close), or the refusal code.
+ */
+export async function admit(
+  g: GatewayContext,
+  policy: CustomerPolicy,
+  client: net.Socket,
+  port: number,
+  target: string,
+): Promise<Conn | ErrorCode> {
+  const now = Date.now();
+  const code = checkAccess(policy, now, await g.live.lockedUntil(policy.customerId));
+  if (code) return code;
+  // Seam for issue 4: quota, requests/s and per-IP limits are checked here.
+  const held = await g.live.acquireThread(policy.customerId, threadCap(policy));
+  if (held < 0) return 'PC_ERR_THREADS_EXCEEDED';
+  if (client.destroyed) {
+    // The client left while we were asking: give the slot straight back.
+    g.live.releaseThread(policy.customerId);
+    return 'PC_ERR_INTERNAL';
+  }
+  const conn = g.registry.open(policy, client, port, target, '');
+  client.once('close', () => g.registry.close(conn));
+  return conn;
+}
+
+/** One structured line per refusal, with the catalog code. */
+export function logRefusal(
+  g: GatewayContext,
+  code: ErrorCode,
+  client: net.Socket,
+  port: number,
+  extra?: { username?: string; target?: string; detail?: string; protocol?: string },
+): void {
+  g.log.info(
+    {
+      code,
+      reason: ERRORS[code].reason,
+      client: client.remoteAddress,
+      port,
+      ...extra,
+    },
+    'refused',
+  );
+}

@@ -1,0 +1,143 @@
+// The gateway's public face: createGateway() wires the policy cache, the
+// upstream table, the port pool, the live-connection registry, the egress
+// guard and the health checker, and follows live-state change events so a
+// change made through the API applies to the next connection.
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { LiveEvent, LiveState } from '../live/live.ts';
+import type { Store } from '../store/db.ts';
+import { loadUpstreams } from '../store/repos/policies.ts';
+import type { Cipher } from '../store/secrets.ts';
+import type { GatewayContext } from './context.ts';
+import { createEgressGuard } from './egress.ts';
+import { createHealthChecker } from './health.ts';
+import { createPolicyCache } from './policy-cache.ts';
+import { createPortPool, type PortState } from './port-pool.ts';
+import { type ConnInfo, createRegistry } from './registry.ts';
+import { onConnection } from './sniff.ts';
+import { createUpstreamTable } from './upstreams.ts';
+
+export type { PortState } from './port-pool.ts';
+export type { ConnInfo } from './registry.ts';
+
+export interface GatewayOptions {
+  config: Readonly<Config>;
+  store: Store;
+  live: LiveState;
+  cipher: Cipher;
+  log: Logger;
+}
+
+export interface Gateway {
+  start(): Promise<void>;
+  /** Graceful: stop accepting, drain up to drainTimeoutSec, close the rest, flush counters. */
+  stop(opts?: { drainTimeoutSec?: number }): Promise<void>;
+  status(): Map<number, PortState>;
+  /** Reloads every policy and upstream (SIGHUP). */
+  reload(): Promise<void>;
+  /** Live connections, for the live view. */
+  connections(): ConnInfo[];
+  /** Probes every upstream now. */
+  checkHealth(): Promise<void>;
+  /** Client sockets open now, admitted or not (leak checks). */
+  readonly openSockets: number;
+}
+
+export function createGateway({ config, store, live, cipher, log }: GatewayOptions): Gateway {
+  const gw = config.gateway;
+  const policies = createPolicyCache({ db: store.db });
+  const upstreams = createUpstreamTable();
+  const registry = createRegistry({ live });
+  const sockets = new Set<net.Socket>();
+  const guard = createEgressGuard({
+    allow: gw.egressAllow,
+    ownPort: (p) =>
+      p === config.api.port || (p >= gw.ports.from && p <= gw.ports.to) || upstreams.forPort(p) !== undefined,
+  });
+  const g: GatewayContext = {
+    config,
+    log,
+    live,
+    policies,
+    upstreams,
+    registry,
+    guard,
+    headerTimeoutMs: gw.headerTimeoutSec * 1000,
+    idleTimeoutMs: gw.idleTimeoutSec * 1000,
+    connectTimeoutMs: gw.connectTimeoutSec * 1000,
+    sockets,
+  };
+  const pool = createPortPool({ host: gw.host, log, onConnection: (s, port) => onConnection(g, s, port) });
+  const health = createHealthChecker({
+    upstreams,
+    db: store.db,
+    log,
+    intervalMs: gw.healthIntervalSec * 1000,
+    timeoutMs: g.connectTimeoutMs,
+  });
+  let unsubscribe: (() => void) | null = null;
+  // Events apply in order; a failed reload is logged and the old policy stays.
+  let queue: Promise<void> = Promise.resolve();
+
+  async function reloadUpstreams(): Promise<void> {
+    upstreams.replace(await loadUpstreams(store.db, cipher));
+    await pool.sync(upstreams.ports());
+  }
+
+  function onEvent(ev: LiveEvent): void {
+    // Kicks act at once: they must not wait behind a slow reload.
+    if (ev.type === 'kick') {
+      const n = registry.kickCustomer(ev.customerId);
+      log.info({ customerId: ev.customerId, closed: n, reason: ev.reason }, 'customer kicked');
+      return;
+    }
+    if (ev.type === 'kick-conn') {
+      registry.kickConn(ev.connId);
+      return;
+    }
+    queue = queue
+      .then(async () => {
+        if (ev.type === 'customer') await policies.reloadCustomers([ev.customerId]);
+        else if (ev.type === 'plan') await policies.reloadPlan(ev.planId);
+        else if (ev.type === 'upstreams') await reloadUpstreams();
+      })
+      .catch((err) => log.error({ err, event: ev }, 'gateway reload failed'));
+  }
+
+  return {
+    async start() {
+      await policies.loadAll();
+      unsubscribe = live.subscribe(onEvent);
+      await reloadUpstreams();
+      health.start();
+      log.info({ ports: upstreams.ports().size, customers: policies.size }, 'gateway started');
+    },
+    async stop(opts = {}) {
+      unsubscribe?.();
+      unsubscribe = null;
+      health.stop();
+      await pool.close();
+      const deadline = Date.now() + (opts.drainTimeoutSec ?? gw.drainTimeoutSec) * 1000;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const s of sockets) s.destroy();
+      // 'close' handlers (thread release, final usage) run on the next ticks.
+      for (let i = 0; i < 100 && (sockets.size > 0 || registry.size > 0); i++)
+        await new Promise((r) => setImmediate(r));
+      registry.report();
+      registry.stop();
+      await queue;
+      await live.flush();
+    },
+    status: () => pool.status(),
+    async reload() {
+      await policies.loadAll();
+      await reloadUpstreams();
+    },
+    connections: () => registry.list(),
+    checkHealth: () => health.runOnce(),
+    get openSockets() {
+      return sockets.size;
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// Live connections: one record per admitted client connection (a tunnel or
+// an HTTP keep-alive connection), holding the customer's thread until it
+// closes. The record is the per-connection meter: bytes are read from the
+// client socket's own counters (bytesRead = up, bytesWritten = down, protocol
+// overhead on the client leg included), so relaying costs nothing per chunk.
+// Usage is pushed to live state on close and by a 1 s sweep for long tunnels.
+import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
+import type { CustomerPolicy } from '../domain/policy.ts';
+import { quotaPeriod } from '../domain/quota-period.ts';
+import type { LiveState } from '../live/live.ts';
+
+export interface Conn {
+  readonly id: string;
+  readonly policy: CustomerPolicy;
+  readonly customerId: number;
+  readonly client: net.Socket;
+  readonly clientAddress: string;
+  readonly port: number;
+  readonly since: number;
+  /** "host:port" of the current target (changes on keep-alive re-targeting) */
+  target: string;
+  upstream: string;
+  /** sockets towards the target/upstream; destroyed with the connection */
+  peers: Set<net.Socket>;
+  /** forwarded HTTP requests not yet reported */
+  requests: number;
+  reportedUp: number;
+  reportedDown: number;
+  closed: boolean;
+}
+
+export interface ConnInfo {
+  id: string;
+  customerId: number;
+  username: string;
+  clientAddress: string;
+  port: number;
+  target: string;
+  upstream: string;
+  bytesUp: number;
+  bytesDown: number;
+  since: string;
+}
+
+export interface Registry {
+  open(policy: CustomerPolicy, client: net.Socket, port: number, target: string, upstream: string): Conn;
+  /** Closes the connection (both sockets), reports its usage and releases its thread; idempotent. */
+  close(conn: Conn): void;
+  kickCustomer(customerId: number): number;
+  kickConn(id: string): boolean;
+  list(): ConnInfo[];
+  /** Pushes every connection's unreported usage to live state. */
+  report(): void;
+  readonly size: number;
+  stop(): void;
+}
+
+export function createRegistry({ live, flushMs = 1000 }: { live: LiveState; flushMs?: number }): Registry {
+  const prefix = randomBytes(3).toString('hex');
+  let seq = 0;
+  const byId = new Map<string, Conn>();
+  const byCustomer = new Map<number, Set<Conn>>();
+
+  function push(c: Conn, connections: number): void {
+    const up = c.client.bytesRead;
+    const down = c.client.bytesWritten;
+    const dUp = up - c.reportedUp;
+    const dDown = down - c.reportedDown;
+    if (dUp === 0 && dDown === 0 && c.requests === 0 && connections === 0) return;
+    c.reportedUp = up;
+    c.reportedDown = down;
+    const l = c.policy.limits;
+    const period = quotaPeriod(l.quotaPeriod, c.policy.periodAnchor, Date.now()).key;
+    live.addUsage(c.customerId, period, dUp, dDown, connections, c.requests);
+    c.requests = 0;
+  }
+
+  const timer = setInterval(() => registry.report(), flushMs);
+  timer.unref();
+
+  const registry: Registry = {
+    open(policy, client, port, target, upstream) {
+      const c: Conn = {
+        id: `${prefix}-${(++seq).toString(36)}`,
+        policy,
+        customerId: policy.customerId,
+        client,
+        clientAddress: client.remoteAddress ?? '',
+        port,
+        since: Date.now(),
+        target,
+        upstream,
+        peers: new Set(),
+        requests: 0,
+        reportedUp: 0,
+        reportedDown: 0,
+        closed: false,
+      };
+      byId.set(c.id, c);
+      let set = byCustomer.get(c.customerId);
+      if (!set) {
+        set = new Set();
+        byCustomer.set(c.customerId, set);
+      }
+      set.add(c);
+      push(c, 1);
+      return c;
+    },
+    close(c) {
+      if (c.closed) return;
+      c.closed = true;
+      push(c, 0);
+      c.client.destroy();
+      for (const p of c.peers) p.destroy();
+      byId.delete(c.id);
+      const set = byCustomer.get(c.customerId);
+      set?.delete(c);
+      if (set?.size === 0) byCustomer.delete(c.customerId);
+      live.releaseThread(c.customerId);
+    },
+    kickCustomer(customerId) {
+      const set = byCustomer.get(customerId);
+      if (!set) return 0;
+      const all = [...set];
+      for (const c of all) registry.close(c);
+      return all.length;
+    },
+    kickConn(id) {
+      const c = byId.get(id);
+      if (!c) return false;
+      registry.close(c);
+      return true;
+    },
+    list() {
+      const out: ConnInfo[] = [];
+      for (const c of byId.values()) {
+        out.push({
+          id: c.id,
+          customerId: c.customerId,
+          username: c.policy.username,
+          clientAddress: c.clientAddress,
+          port: c.port,
+          target: c.target,
+          upstream: c.upstream,
+          bytesUp: c.client.bytesRead,
+          bytesDown: c.client.bytesWritten,
+          since: new Date(c.since).toISOString(),
+        });
+      }
+      return out;
+    },
+    report() {
+      for (const c of byId.values()) push(c, 0);
+    },
+    get size() {
+      return byId.size;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+  return registry;
+}

@@ -1,0 +1,55 @@
+// One pump per tunnel: client <-> upstream with backpressure in both
+// directions (pause the reader when the writer's buffer is full, resume on
+// 'drain') and no per-chunk work beyond the write itself; bytes are metered
+// from the client socket's counters (registry.ts). Sockets keep Node's
+// default highWaterMark.
+//
+// Lifecycle: the connection (and its thread) ends when the client socket
+// closes (admit.ts). When the upstream ends cleanly we end the client after
+// its pending writes (so the tail of a download is not lost); when it fails
+// we destroy the client so it sees an abort, not a clean end. Both sockets
+// carry the idle timeout.
+import type net from 'node:net';
+import type { GatewayContext } from './context.ts';
+import type { Conn } from './registry.ts';
+
+function pump(src: net.Socket, dst: net.Socket): void {
+  src.on('data', (chunk: Buffer) => {
+    if (!dst.write(chunk)) src.pause();
+  });
+  // Issue 4's bandwidth throttle pauses sockets too; it will gate this resume.
+  dst.on('drain', () => src.resume());
+}
+
+const noop = (): void => {};
+
+export function relay(
+  g: GatewayContext,
+  conn: Conn,
+  client: net.Socket,
+  up: net.Socket,
+  head?: Buffer,
+): void {
+  if (conn.closed || client.destroyed) {
+    up.destroy();
+    return;
+  }
+  conn.peers.add(up);
+  up.on('error', noop); // 'close' follows with hadError
+  const onTimeout = (): void => g.registry.close(conn);
+  client.setTimeout(g.idleTimeoutMs);
+  up.setTimeout(g.idleTimeoutMs);
+  client.removeAllListeners('timeout');
+  client.on('timeout', onTimeout);
+  up.on('timeout', onTimeout);
+  up.once('close', (hadError: boolean) => {
+    conn.peers.delete(up);
+    if (hadError) g.registry.close(conn);
+    else if (!client.destroyed) client.end();
+  });
+  if (head && head.length > 0) up.write(head);
+  pump(client, up);
+  pump(up, client);
+  client.resume();
+  up.resume();
+}

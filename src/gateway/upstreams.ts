@@ -1,0 +1,57 @@
+// Bound port -> upstream route, replaced as a whole on reload. pick() is the
+// hot-path question "where does this port go now": its own upstream, or with
+// failover on, the next healthy one of the pool while its own is down.
+import type { UpstreamTarget } from '../domain/policy.ts';
+import type { ErrorCode } from '../errors.ts';
+import { type Route, toRoute } from './upstream/route.ts';
+
+export interface UpstreamTable {
+  replace(list: UpstreamTarget[]): void;
+  forPort(port: number): Route | undefined;
+  pick(port: number, failover: boolean): Route | ErrorCode;
+  all(): Route[];
+  ports(): Set<number>;
+}
+
+export function createUpstreamTable(): UpstreamTable {
+  let byPort = new Map<number, Route>();
+  let list: Route[] = [];
+  let cursor = 0;
+
+  return {
+    replace(targets) {
+      const next = new Map<number, Route>();
+      for (const t of targets) {
+        const old = byPort.get(t.boundPort);
+        const r = toRoute(t);
+        // Same upstream on the same port keeps what the health checker learned.
+        if (old && old.target.id === t.id && old.target.host === t.host && old.target.port === t.port) {
+          r.health = old.health;
+          r.latencyMs = old.latencyMs;
+          r.failures = old.failures;
+          r.lastError = old.lastError;
+        }
+        next.set(t.boundPort, r);
+      }
+      byPort = next;
+      list = [...next.values()];
+    },
+    forPort: (port) => byPort.get(port),
+    pick(port, failover) {
+      const r = byPort.get(port);
+      if (!r) return 'PC_ERR_NO_UPSTREAM';
+      if (r.health !== 'down') return r;
+      if (!failover) return 'PC_ERR_UPSTREAM_DOWN';
+      for (let i = 0; i < list.length; i++) {
+        const c = list[(cursor + i) % list.length];
+        if (c.health === 'up') {
+          cursor = (cursor + i + 1) % list.length;
+          return c;
+        }
+      }
+      return 'PC_ERR_UPSTREAM_DOWN';
+    },
+    all: () => list,
+    ports: () => new Set(byPort.keys()),
+  };
+}
