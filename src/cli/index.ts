@@ -143,9 +143,15 @@ function fieldLines(fields: unknown): string[] {
   if (!fields || typeof fields !== 'object') return [];
   if (Array.isArray(fields))
     return fields.map((x) => {
-      const o = x as { path?: unknown; field?: unknown; name?: unknown; message?: unknown };
+      const o = x as {
+        path?: unknown;
+        field?: unknown;
+        name?: unknown;
+        message?: unknown;
+        problem?: unknown;
+      };
       const name = o.field ?? o.name ?? (Array.isArray(o.path) ? o.path.join('.') : o.path);
-      return `  ${name ?? '?'}: ${o.message ?? JSON.stringify(x)}`;
+      return `  ${name ?? '?'}: ${o.problem ?? o.message ?? JSON.stringify(x)}`;
     });
   return Object.entries(fields).map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join('; ') : String(v)}`);
 }

@@ -2,7 +2,7 @@
 // programs) that authenticate at the gateway.
 import { parseCidr } from '../../domain/cidr.ts';
 import * as f from '../format.ts';
-import { keyValues, table } from '../output.ts';
+import { keyValues, type Output, table } from '../output.ts';
 import { type Command, UsageError } from '../spec.ts';
 import { listOf } from './plan.ts';
 
@@ -61,6 +61,17 @@ export function customerDetails(c: Customer): string {
   return keyValues(pairs);
 }
 
+/** The password (when generated) and API key appear in one answer only; say so. */
+function printSecrets(out: Output, c: Customer) {
+  const secrets: [string, string][] = [];
+  if (c.password) secrets.push(['password', c.password]);
+  if (c.apiKey) secrets.push(['API key', c.apiKey]);
+  if (secrets.length === 0) return;
+  out.print();
+  out.print(keyValues(secrets));
+  out.print('(shown once: only hashes are stored)');
+}
+
 const user = (name: string) => `/api/v1/customers/${encodeURIComponent(name)}`;
 
 function checkCidr(text: string, command: string): string {
@@ -79,12 +90,17 @@ export const customerCommands: Command[] = [
     args: [{ name: 'NAME', help: 'username the customer authenticates with' }],
     flags: {
       plan: { kind: 'string', value: 'PLAN', help: 'plan name', required: true, example: '--plan Pro' },
-      password: { kind: 'string', value: 'P', help: 'password (generated when omitted)' },
+      password: {
+        kind: 'string',
+        value: 'P',
+        help: 'password, 6+ characters without ":" (generated when omitted)',
+      },
       expires: {
         kind: 'expiry',
         value: 'WHEN',
-        help: 'expiry: ISO time, a duration from now (30d), or never; default from the plan',
+        help: "ISO time, a duration from now (30d), or never; default: now + the plan's days",
       },
+      'start-on-first-use': { kind: 'bool', help: "the plan's days start counting at the first connection" },
     },
     examples: [
       'portcullis customer add alice --plan Pro',
@@ -94,32 +110,40 @@ export const customerCommands: Command[] = [
       const body: Record<string, unknown> = { username: args[0], plan: flags.plan };
       if (flags.password !== undefined) body.password = flags.password;
       if (flags.expires !== undefined) body.expiresAt = flags.expires;
+      if (flags['start-on-first-use']) body.startOnFirstUse = true;
       const c = await api.request<Customer>('POST', '/api/v1/customers', { json: body });
       if (json) return out.json(c);
       out.print(`customer ${c.username} created`);
       out.print(customerDetails(c));
-      const secrets: [string, string][] = [];
-      if (c.password) secrets.push(['password', c.password]);
-      if (c.apiKey) secrets.push(['API key', c.apiKey]);
-      if (secrets.length) {
-        out.print();
-        out.print(keyValues(secrets));
-        out.print('(shown once: only hashes are stored)');
-      }
+      printSecrets(out, c);
     },
   },
   {
     name: 'customer list',
     summary: 'list customers',
-    flags: { plan: { kind: 'string', value: 'PLAN', help: 'only customers on this plan' } },
-    examples: ['portcullis customer list', 'portcullis customer list --plan Pro --json'],
+    flags: {
+      plan: { kind: 'string', value: 'PLAN', help: 'only customers on this plan' },
+      status: {
+        kind: 'string',
+        value: 'STATUS',
+        help: 'only customers in this status',
+        choices: ['active', 'disabled', 'banned'],
+      },
+      limit: { kind: 'int', value: 'N', help: 'page size, 1-1000 (default 100)', example: '--limit 500' },
+      offset: { kind: 'int', value: 'N', help: 'skip this many (paging)', example: '--offset 100' },
+    },
+    examples: ['portcullis customer list', 'portcullis customer list --plan Pro --status active --json'],
     async run({ flags, json, out, api }) {
-      const q = flags.plan ? `?plan=${encodeURIComponent(String(flags.plan))}` : '';
-      const data = await api.request('GET', `/api/v1/customers${q}`);
-      let list = listOf<Customer>(data);
-      if (flags.plan) list = list.filter((c) => planName(c) === flags.plan);
-      if (json) return out.json(Array.isArray(data) ? list : data);
-      if (list.length === 0) return out.print('no customers yet; add one with `portcullis customer add`');
+      const q = new URLSearchParams();
+      for (const k of ['plan', 'status', 'limit', 'offset'])
+        if (flags[k] !== undefined && flags[k] !== null) q.set(k, String(flags[k]));
+      const data = await api.request<{ total?: number; offset?: number } | null>(
+        'GET',
+        `/api/v1/customers${q.size ? `?${q}` : ''}`,
+      );
+      if (json) return out.json(data);
+      const list = listOf<Customer>(data);
+      if (list.length === 0) return out.print('no customers found; add one with `portcullis customer add`');
       out.print(
         table(
           ['USERNAME', 'PLAN', 'STATUS', 'EXPIRES', 'IPS'],
@@ -133,6 +157,11 @@ export const customerCommands: Command[] = [
           { right: [4] },
         ),
       );
+      const total = data?.total;
+      if (typeof total === 'number' && total > list.length) {
+        const from = (data?.offset ?? 0) + 1;
+        out.warn(`showing ${from}-${from + list.length - 1} of ${total}; page with --offset and --limit`);
+      }
     },
   },
   {
@@ -148,22 +177,25 @@ export const customerCommands: Command[] = [
   },
   {
     name: 'customer set',
-    summary: 'change plan, password, expiry or status',
+    summary: 'change plan, password, expiry or status; or issue a new API key',
     args: [{ name: 'NAME', help: 'username' }],
     flags: {
       plan: { kind: 'string', value: 'PLAN', help: 'move to this plan' },
-      password: { kind: 'string', value: 'P', help: 'new password' },
+      password: { kind: 'string', value: 'P', help: 'new password, 6+ characters without ":"' },
       expires: { kind: 'expiry', value: 'WHEN', help: 'ISO time, a duration from now (30d), or never' },
       status: {
         kind: 'string',
         value: 'STATUS',
-        help: 'active or disabled',
+        help: 'active or disabled (ban with `portcullis ban`)',
         choices: ['active', 'disabled'],
       },
+      'start-on-first-use': { kind: 'bool', help: "the plan's days start counting at the first connection" },
+      'new-api-key': { kind: 'bool', help: 'issue a new API key (printed once); the old one stops working' },
     },
     examples: [
       'portcullis customer set alice --plan Enterprise',
       'portcullis customer set alice --expires 30d --status active',
+      'portcullis customer set alice --new-api-key',
     ],
     async run({ args, flags, json, out, api }) {
       const body: Record<string, unknown> = {};
@@ -171,15 +203,18 @@ export const customerCommands: Command[] = [
       if (flags.password !== undefined) body.password = flags.password;
       if (flags.expires !== undefined) body.expiresAt = flags.expires;
       if (flags.status !== undefined) body.status = flags.status;
+      if (flags['start-on-first-use']) body.startOnFirstUse = true;
+      if (flags['new-api-key']) body.regenerateApiKey = true;
       if (Object.keys(body).length === 0)
         throw new UsageError(
-          'nothing to change: give --plan, --password, --expires or --status',
+          'nothing to change: give --plan, --password, --expires, --status, --start-on-first-use or --new-api-key',
           'customer set',
         );
       const c = await api.request<Customer>('PATCH', user(args[0]), { json: body });
       if (json) return out.json(c);
       out.print(`customer ${c.username ?? args[0]} updated`);
       if (c.username) out.print(customerDetails(c));
+      printSecrets(out, c);
     },
   },
   {

@@ -6,6 +6,8 @@ import type { Command } from '../spec.ts';
 interface Usage {
   bytesUp: number;
   bytesDown: number;
+  /** bytes counted against the quota (may differ from up + down, see docs/api.md) */
+  bytesUsed?: number;
   quotaBytes?: number | null;
   threadsLive?: number;
   threads?: number;
@@ -17,7 +19,7 @@ interface Usage {
 const user = (name: string) => `/api/v1/customers/${encodeURIComponent(name)}`;
 
 export function usageDetails(u: Usage, now = Date.now()): string {
-  const used = (u.bytesUp ?? 0) + (u.bytesDown ?? 0);
+  const used = u.bytesUsed ?? (u.bytesUp ?? 0) + (u.bytesDown ?? 0);
   const quota = u.quotaBytes ?? null;
   const pairs: [string, string][] = [
     ['used', `${f.size(used)}${quota ? ` of ${f.size(quota)} (${f.percent(used, quota)})` : ' (no quota)'}`],

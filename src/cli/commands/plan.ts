@@ -2,7 +2,7 @@
 // and sent as bytes, bytes/s and seconds (CONTRACT.md "Units").
 import * as f from '../format.ts';
 import { keyValues, table } from '../output.ts';
-import { CliError, type Command, type FlagSpec } from '../spec.ts';
+import { type Command, type FlagSpec, UsageError } from '../spec.ts';
 
 export interface Plan {
   id?: number;
@@ -208,15 +208,36 @@ export const planCommands: Command[] = [
     args: [{ name: 'NAME', help: 'plan name' }],
     examples: ['portcullis plan show Pro'],
     async run({ args, json, out, api }) {
-      const plans = listOf<Plan>(await api.request('GET', '/api/v1/plans'));
-      const plan =
-        plans.find((p) => p.name === args[0]) ??
-        plans.find((p) => p.name.toLowerCase() === args[0].toLowerCase());
-      if (!plan)
-        throw new CliError(
-          `no plan named "${args[0]}" (plans: ${plans.map((p) => p.name).join(', ') || 'none'})`,
-        );
+      const plan = await api.request<Plan>('GET', `/api/v1/plans/${encodeURIComponent(args[0])}`);
       if (json) return out.json(plan);
+      out.print(planDetails(plan));
+    },
+  },
+  {
+    name: 'plan set',
+    summary: "change a plan's limits (its customers get them within a second)",
+    args: [{ name: 'NAME', help: 'plan name' }],
+    flags: planFlags,
+    examples: [
+      'portcullis plan set Pro --threads 60 --quota 20GB',
+      'portcullis plan set Pro --bandwidth unlimited',
+    ],
+    async run({ args, flags, json, out, api }) {
+      const body: Record<string, unknown> = {};
+      for (const [flag, field] of Object.entries(FIELD))
+        if (flags[flag] !== undefined) body[field] = flags[flag];
+      if (Object.keys(body).length === 0)
+        throw new UsageError(
+          `nothing to change: give one of ${Object.keys(FIELD)
+            .map((f) => `--${f}`)
+            .join(', ')}`,
+          'plan set',
+        );
+      const plan = await api.request<Plan>('PATCH', `/api/v1/plans/${encodeURIComponent(args[0])}`, {
+        json: body,
+      });
+      if (json) return out.json(plan);
+      out.print(`plan ${plan.name} updated`);
       out.print(planDetails(plan));
     },
   },

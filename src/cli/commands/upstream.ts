@@ -17,11 +17,23 @@ interface Bound {
   upstream: string;
 }
 
+interface Duplicate {
+  line: number;
+  upstream: string;
+  reason: string;
+}
+
 interface ImportResult {
   added: number;
   kept: number;
-  duplicates?: number | unknown[];
+  /** repeated lines of the file, and lines already bound (those also count in `kept`) */
+  duplicates?: Duplicate[];
   bound?: Bound[];
+}
+
+/** Lines that repeat an earlier line of the same file (not the ones kept from an earlier import). */
+export function repeatedLines(r: ImportResult): Duplicate[] {
+  return (r.duplicates ?? []).filter((d) => !/^already bound/.test(d.reason));
 }
 
 interface Port {
@@ -31,9 +43,10 @@ interface Port {
   health?: string;
   latencyMs?: number | null;
   failures?: number;
-  listening?: boolean;
-  state?: string;
   lastError?: string | null;
+  /** gateway listener state; null when no gateway runs in the API's process */
+  listener?: string | null;
+  listenerError?: string | null;
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -110,8 +123,11 @@ export const upstreamCommands: Command[] = [
         progress.done();
       }
       if (json) return out.json(r);
-      const dups = Array.isArray(r.duplicates) ? r.duplicates.length : (r.duplicates ?? 0);
-      out.print(`added ${r.added}, kept ${r.kept}, duplicates ${dups}`);
+      const repeated = repeatedLines(r);
+      out.print(`added ${r.added}, kept ${r.kept}, duplicates ${repeated.length}`);
+      for (const d of repeated.slice(0, 20))
+        out.print(`  line ${d.line}: ${d.upstream} ${d.reason} (skipped)`);
+      if (repeated.length > 20) out.print(`  ... ${repeated.length - 20} more (see --json)`);
       const bound = r.bound ?? [];
       if (bound.length === 0) return;
       if (bound.length <= 20) {
@@ -145,14 +161,16 @@ export const upstreamCommands: Command[] = [
       if (json) return out.json(flags.health || !Array.isArray(data) ? list : data);
       if (list.length === 0)
         return out.print('no ports bound; import upstreams with `portcullis upstream import FILE`');
-      const hasState = list.some((p) => p.state !== undefined || p.listening !== undefined);
-      const head = ['PORT', 'UPSTREAM', 'HEALTH', 'LATENCY', ...(hasState ? ['LISTENING'] : [])];
+      const hasListener = list.some((p) => p.listener != null);
+      const head = ['PORT', 'UPSTREAM', 'HEALTH', 'LATENCY', ...(hasListener ? ['LISTENER'] : [])];
       const rows = list.map((p) => [
         String(p.port),
         p.upstream ?? '-',
-        p.health ?? '-',
+        p.health === 'down' && p.lastError ? `down (${p.lastError})` : (p.health ?? '-'),
         p.latencyMs == null ? '-' : `${p.latencyMs} ms`,
-        ...(hasState ? [p.state ?? (p.listening ? 'yes' : 'no')] : []),
+        ...(hasListener
+          ? [p.listenerError ? `${p.listener} (${p.listenerError})` : (p.listener ?? '-')]
+          : []),
       ]);
       out.print(table(head, rows, { right: [0, 3] }));
       const down = list.filter((p) => p.health === 'down').length;
