@@ -22,7 +22,8 @@ test('flags override the environment', () => {
 
 test('bad values name the variable and what is expected', () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ PORTCULLIS_API_PORT: 'abc' }, /PORTCULLIS_API_PORT/],
+    [{ PORTCULLIS_API_PORT: 'abc' }, /PORTCULLIS_API_PORT: expected a port number/],
+    [{ PORTCULLIS_API_PORT: '70000' }, /PORTCULLIS_API_PORT: expected a port number/],
     [{ PORTCULLIS_PORTS: '5000-4000' }, /PORTCULLIS_PORTS: expected a port range/],
     [{ PORTCULLIS_EGRESS_ALLOW: '127.0.0.0/8,nope' }, /PORTCULLIS_EGRESS_ALLOW: "nope" is not an IP/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must start with postgres/],

@@ -21,7 +21,9 @@ const duration = (fallback: string) =>
       return v;
     });
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const PORT_MSG = 'expected a port number from 0 to 65535';
+const port = (fallback: number) =>
+  z.coerce.number({ error: PORT_MSG }).int(PORT_MSG).min(0, PORT_MSG).max(65535, PORT_MSG).default(fallback);
 
 const cidrList = z
   .string()
@@ -67,7 +69,11 @@ const schema = z.object({
   PORTCULLIS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   PORTCULLIS_EGRESS_ALLOW: cidrList,
   PORTCULLIS_INTERNAL_ALLOW: cidrList,
-  PORTCULLIS_API_RATE_LIMIT: z.coerce.number().int().min(0).default(300),
+  PORTCULLIS_API_RATE_LIMIT: z.coerce
+    .number({ error: 'expected a whole number of requests per minute' })
+    .int()
+    .min(0)
+    .default(300),
   PORTCULLIS_ROLE: z
     .string()
     .default('all')
@@ -92,6 +98,10 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  PORTCULLIS_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'expected 1-64 of [A-Za-z0-9_:.-]')
+    .default('pc:'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
@@ -120,6 +130,8 @@ export interface Config {
   logLevel: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** key prefix in Redis, so several installations can share one server */
+  redisPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -193,6 +205,7 @@ export function loadConfig(
     logLevel: e.PORTCULLIS_LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.PORTCULLIS_REDIS_PREFIX,
   };
   return deepFreeze(config);
 }

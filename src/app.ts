@@ -1,0 +1,115 @@
+// Composition root: opens the store and live state, runs first-run bootstrap,
+// and starts the components this process's roles name (all by default).
+// `portcullis up` calls runUp(); tests call startPortcullis() in-process.
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './api/app.ts';
+import { bootstrap } from './bootstrap.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { createGateway } from './gateway/index.ts';
+import { startJobs } from './jobs/index.ts';
+import { createLive } from './live/index.ts';
+import { openStore } from './store/db.ts';
+import { createCipher, loadSecretKey } from './store/secrets.ts';
+
+export interface Running {
+  config: Readonly<Config>;
+  /** base URL of the API when this process serves it */
+  apiUrl: string | undefined;
+  /** plaintext admin token when this run generated it (first run only) */
+  generatedToken: string | undefined;
+  stop(): Promise<void>;
+  reload(): Promise<void>;
+}
+
+export async function startPortcullis(config: Readonly<Config>, log: Logger): Promise<Running> {
+  const started = performance.now();
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: join(config.dataDir, 'pgdata'),
+  });
+  const live = await createLive({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log });
+  const cipher = createCipher(loadSecretKey(config.dataDir, config.secret));
+  const boot = await bootstrap({ config, store, log });
+
+  const gateway = config.roles.includes('gateway')
+    ? createGateway({ config, store, live, cipher, log })
+    : undefined;
+  await gateway?.start();
+  const jobs = config.roles.includes('jobs') ? startJobs({ config, store, live, log }) : undefined;
+
+  let apiUrl: string | undefined;
+  const app = config.roles.includes('api')
+    ? await buildApp({ config, store, live, cipher, log, gatewayStatus: gateway && (() => gateway.status()) })
+    : undefined;
+  if (app) {
+    const address = await app.listen({ host: config.api.host, port: config.api.port });
+    apiUrl = address.replace('0.0.0.0', '127.0.0.1');
+  }
+  log.info(
+    {
+      ms: Math.round(performance.now() - started),
+      store: store.kind,
+      live: live.kind,
+      roles: config.roles,
+      apiUrl,
+    },
+    'portcullis started',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    apiUrl,
+    generatedToken: boot.generatedToken,
+    reload: async () => {
+      await gateway?.reload();
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        await app?.close();
+        await gateway?.stop();
+        await jobs?.stop();
+        await live.close();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** `portcullis up`: config from env + flags, then run until SIGINT/SIGTERM. */
+export async function runUp(flags: Record<string, string | undefined>): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(process.env, flags);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`portcullis: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = pino({ level: config.logLevel });
+  const running = await startPortcullis(config, log);
+  if (running.generatedToken) {
+    process.stdout.write(
+      `\n  Admin token (shown once; also saved to ${join(config.dataDir, 'admin-token')}, mode 0600):\n\n    ${running.generatedToken}\n\n`,
+    );
+  }
+  process.on('SIGHUP', () => {
+    running.reload().catch((err) => log.error({ err }, 'reload failed'));
+  });
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
