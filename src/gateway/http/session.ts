@@ -263,7 +263,9 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
         }
       },
       upstreamAuth() {
-        refuse('PC_ERR_UPSTREAM_AUTH', `upstream ${leg?.label} answered 407: refused our credentials`);
+        const label = leg?.label;
+        dropLeg();
+        refuse('PC_ERR_UPSTREAM_AUTH', `upstream ${label} answered 407: refused our credentials`);
       },
       failed(code: ErrorCode, detail: string) {
         dropLeg();

@@ -31,12 +31,14 @@ export function parseUserPass(buf: Buffer): Parsed<{ username: string; password:
 }
 
 export interface Socks5Request {
+  /** 0 for an address type we do not know (the caller answers 0x08) */
+  atyp: number;
   cmd: number;
   host: string;
   port: number;
 }
 
-/** VER CMD RSV ATYP DST.ADDR DST.PORT; an unknown ATYP throws PC_ERR_ADDRESS_TYPE (reply 0x08). */
+/** VER CMD RSV ATYP DST.ADDR DST.PORT; an unknown ATYP yields atyp 0 (reply 0x08; the rest is unparseable). */
 export function parseRequest(buf: Buffer): Parsed<Socks5Request> {
   if (buf.length < 5) return null;
   if (buf[0] !== 5) throw new PcError('PC_ERR_BAD_REQUEST', 'not SOCKS5');
@@ -59,8 +61,8 @@ export function parseRequest(buf: Buffer): Parsed<Socks5Request> {
     for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(4 + i * 2).toString(16));
     host = groups.join(':');
     at = 20;
-  } else throw new PcError('PC_ERR_ADDRESS_TYPE');
-  return { value: { cmd: buf[1], host, port: buf.readUInt16BE(at) }, used: at + 2 };
+  } else return { value: { atyp: 0, cmd: buf[1], host: '', port: 0 }, used: buf.length };
+  return { value: { atyp, cmd: buf[1], host, port: buf.readUInt16BE(at) }, used: at + 2 };
 }
 
 const BND = [1, 0, 0, 0, 0, 0, 0];

@@ -67,15 +67,10 @@ async function run(g: GatewayContext, client: net.Socket, port: number): Promise
     logRefusal(g, 'PC_ERR_AUTH_REQUIRED', client, port, { protocol: 'socks5' });
     return end(client, NO_ACCEPTABLE);
   }
-  let req: { cmd: number; host: string; port: number };
-  try {
-    req = await readReply(client, parseRequest, t, 'PC_ERR_BAD_REQUEST', 'socks5 client');
-  } catch (e) {
-    if (isPcError(e) && e.code === 'PC_ERR_ADDRESS_TYPE' && !client.destroyed) {
-      logRefusal(g, e.code, client, port, { username: policy.username, protocol: 'socks5' });
-      return end(client, reply(SOCKS.ADDRESS_TYPE_NOT_SUPPORTED));
-    }
-    throw e;
+  const req = await readReply(client, parseRequest, t, 'PC_ERR_BAD_REQUEST', 'socks5 client');
+  if (req.atyp === 0) {
+    logRefusal(g, 'PC_ERR_ADDRESS_TYPE', client, port, { username: policy.username, protocol: 'socks5' });
+    return end(client, reply(SOCKS.ADDRESS_TYPE_NOT_SUPPORTED));
   }
   if (req.cmd !== 1) {
     logRefusal(g, 'PC_ERR_COMMAND_NOT_SUPPORTED', client, port, {
