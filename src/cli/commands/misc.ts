@@ -93,8 +93,6 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   },
 };
 
-type RunUp = (flags: Record<string, string | undefined>) => Promise<void>;
-
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -123,8 +121,7 @@ export const miscCommands: Command[] = [
       for (const [k, v] of Object.entries(flags)) if (v !== undefined && v !== null) given[k] = String(v);
       // Loaded on demand: the other commands are API clients and should not pay
       // for loading the server (database driver, Fastify) at start.
-      const spec = '../../app.ts';
-      const app = (await import(spec)) as { runUp: RunUp };
+      const app = await import('../../app.ts');
       await app.runUp(given);
       return undefined;
     },
