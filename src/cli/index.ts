@@ -134,6 +134,12 @@ export function renderApiError(e: ApiError): string[] {
       `  the API at ${new URL(e.url).origin} refused the credentials: check --token, PORTCULLIS_TOKEN or DATA_DIR/admin-token`,
       '  (a token belongs to the server whose data dir issued it)',
     );
+  if (e.status === 413)
+    lines.push(
+      "  the body is over the API's size limit; for a proxy list, import it in parts (known upstreams keep their ports)",
+    );
+  if (e.status === 503)
+    lines.push('  the server is up but its database is not; retry once it is back (no restart needed)');
   if (e.status === 403 && e.code === 'PC_ERR_FORBIDDEN')
     lines.push('  this token lacks the scope; use an admin-scoped token');
   return lines;

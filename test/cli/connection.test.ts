@@ -5,7 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createRepos } from '../../src/store/repos/index.ts';
+import { newSecret } from '../../src/store/secrets.ts';
 import { type Api, startApi } from '../api/harness.ts';
+import { openTestStore } from '../helpers/store.ts';
 import { cli, deadUrl } from './run.ts';
 
 let api: Api;
@@ -74,4 +77,35 @@ test('without PORTCULLIS_URL the CLI goes to 127.0.0.1:PORTCULLIS_API_PORT', asy
   const d = await cli(['plan', 'list'], { PORTCULLIS_API_PORT: dead, PORTCULLIS_TOKEN: api.token });
   assert.equal(d.code, 1);
   assert.ok(d.stderr.includes(`http://127.0.0.1:${dead}`), d.stderr);
+});
+
+test('an expired token is refused with the reason', async () => {
+  const t = newSecret('pca');
+  await createRepos(api.store.db).adminTokens.create({
+    name: 'old',
+    tokenHash: t.hash,
+    prefix: t.display,
+    scopes: ['admin'],
+    expiresAt: new Date(Date.now() - 60_000),
+  });
+  const r = await cli(['ports'], { PORTCULLIS_URL: url, PORTCULLIS_TOKEN: t.value });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: token expired \(PC_ERR_UNAUTHORIZED\)$/m);
+});
+
+test('database unavailable: the 503 and its reason, exit 1', async () => {
+  // Its own API on a store this test closes under it (PGlite: closing is final,
+  // which is all the CLI's side needs; recovery is the API's test).
+  const store = await openTestStore('pglite');
+  const own = await startApi({ store });
+  try {
+    const ownUrl = await own.app.listen({ port: 0, host: '127.0.0.1' });
+    await store.close();
+    const r = await cli(['customer', 'list'], { PORTCULLIS_URL: ownUrl, PORTCULLIS_TOKEN: own.token });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: database is unavailable: .* \(PC_ERR_STORE_UNAVAILABLE\)$/m);
+    assert.match(r.stderr, /its database is not; retry/);
+  } finally {
+    await own.close();
+  }
 });

@@ -189,3 +189,14 @@ test('1,000 upstreams from a large file: ports summarised, progress bar on a ter
     await big.close();
   }
 });
+
+test('a list over the size limit: 413 shown with what to do, nothing imported', async () => {
+  const before = (await ports()).length;
+  // 11 MB of comments: over the import limit (10 MiB), sent in one piece (stderr is a pipe).
+  const list = file('huge.txt', `${'# '.padEnd(1000, 'x')}\n`.repeat(11_000));
+  const r = await run(['upstream', 'import', list]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\(PC_ERR_PAYLOAD_TOO_LARGE\)/);
+  assert.match(r.stderr, /import it in parts/);
+  assert.equal((await ports()).length, before);
+});
