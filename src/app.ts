@@ -1,11 +1,11 @@
 // Composition root: opens the store and live state, runs first-run bootstrap,
 // and starts the components this process's roles name (all by default).
-// `portcullis up` calls runUp(); tests call startPortcullis() in-process.
+// `portcullis up` (src/up.ts) and tests call startPortcullis().
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { bootstrap } from './bootstrap.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
+import type { Config } from './config.ts';
 import { createGateway } from './gateway/index.ts';
 import { startJobs } from './jobs/index.ts';
 import { createLive } from './live/index.ts';
@@ -76,40 +76,4 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
       return stopping;
     },
   };
-}
-
-/** `portcullis up`: config from env + flags, then run until SIGINT/SIGTERM. */
-export async function runUp(flags: Record<string, string | undefined>): Promise<void> {
-  let config: Readonly<Config>;
-  try {
-    config = loadConfig(process.env, flags);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`portcullis: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const log = pino({ level: config.logLevel });
-  const running = await startPortcullis(config, log);
-  if (running.generatedToken) {
-    process.stdout.write(
-      `\n  Admin token (shown once; also saved to ${join(config.dataDir, 'admin-token')}, mode 0600):\n\n    ${running.generatedToken}\n\n`,
-    );
-  }
-  process.on('SIGHUP', () => {
-    running.reload().catch((err) => log.error({ err }, 'reload failed'));
-  });
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'stopping');
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
 }

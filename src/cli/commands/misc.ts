@@ -121,7 +121,7 @@ export const miscCommands: Command[] = [
       for (const [k, v] of Object.entries(flags)) if (v !== undefined && v !== null) given[k] = String(v);
       // Loaded on demand: the other commands are API clients and should not pay
       // for loading the server (database driver, Fastify) at start.
-      const app = await import('../../app.ts');
+      const app = await import('../../up.ts');
       await app.runUp(given);
       return undefined;
     },
