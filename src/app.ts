@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import { createGateway } from './gateway/index.ts';
 import { startJobs } from './jobs/index.ts';
 import { createLive } from './live/index.ts';
+import { createMetrics } from './metrics.ts';
 import { openStore } from './store/db.ts';
 import { createCipher, loadSecretKey } from './store/secrets.ts';
 
@@ -40,7 +41,15 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
 
   let apiUrl: string | undefined;
   const app = config.roles.includes('api')
-    ? await buildApp({ config, store, live, cipher, log, gatewayStatus: gateway && (() => gateway.status()) })
+    ? await buildApp({
+        config,
+        store,
+        live,
+        cipher,
+        log,
+        gatewayStatus: gateway && (() => gateway.status()),
+        metrics: createMetrics({ live, gateway }),
+      })
     : undefined;
   if (app) {
     const address = await app.listen({ host: config.api.host, port: config.api.port });

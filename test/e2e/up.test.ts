@@ -178,6 +178,11 @@ test('first start prints the token once; the walk-through works; a restart keeps
       if (used < 1000) await new Promise((r) => setTimeout(r, 200));
     }
     assert.ok(used > 1000, `download counted (${used} bytes down)`);
+
+    const metrics = await (await fetch(`${env.PORTCULLIS_URL}/metrics`)).text();
+    assert.match(metrics, /portcullis_gateway_ports\{state="listening"\} 1/);
+    assert.match(metrics, /portcullis_live_degraded 0/);
+    assert.match(metrics, /portcullis_http_requests_total\{/);
   } finally {
     assert.equal(await stopUp(first), 0, 'graceful stop exits 0');
   }
