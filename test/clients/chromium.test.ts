@@ -8,8 +8,8 @@ import type { Browser } from 'playwright-core';
 import { type Harness, startHarness } from '../gateway/harness.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { ORIGIN_BODY, type Origin, startOrigin } from '../helpers/origin.ts';
+import { startTlsOrigin, TLS_BODY, type TlsOrigin } from './origins.ts';
 import { expectQuiet } from './sockets.ts';
-import { startTlsOrigin, TLS_BODY, type TlsOrigin } from './tls-origin.ts';
 
 const PAGE_TIMEOUT_MS = 10_000;
 

@@ -6,20 +6,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { curl, eventually, type Harness, startHarness } from '../gateway/harness.ts';
-import { ORIGIN_BODY, type Origin, startOrigin } from '../helpers/origin.ts';
+import { ORIGIN_BODY, type Origin } from '../helpers/origin.ts';
+import { dualStackOrigin } from './origins.ts';
 import { expectQuiet } from './sockets.ts';
-
-/**
- * The origin on the dual-stack wildcard when the host has IPv6, so a name
- * like "localhost" works whichever family the resolver returns first.
- */
-async function dualStackOrigin(): Promise<Origin> {
-  try {
-    return await startOrigin({ host: '::' });
-  } catch {
-    return startOrigin({ host: '127.0.0.1' });
-  }
-}
 
 /** curl with our own -w per transfer; every output line is one transfer's "code connects". */
 function curlTransfers(args: string[]): Promise<{ lines: string[]; exit: number; stderr: string }> {

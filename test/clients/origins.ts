@@ -1,4 +1,10 @@
-// An HTTPS origin on 127.0.0.1 with a throw-away self-signed certificate
+// Origins the client tests add to test/helpers/origin.ts.
+//
+// dualStackOrigin(): the plain origin on the wildcard address when the host
+// has IPv6, so a name like "localhost" works whichever family a resolver
+// (the gateway's, or a SOCKS peer's) returns first.
+//
+// startTlsOrigin(): an HTTPS origin on 127.0.0.1 with a throw-away self-signed certificate
 // (made by openssl for this run), so clients must tunnel with CONNECT and
 // can still verify the peer: the certificate is handed to them as their CA.
 import { execFileSync } from 'node:child_process';
@@ -7,7 +13,16 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { type Origin, startOrigin } from '../helpers/origin.ts';
 import { findBinary } from '../helpers/peers.ts';
+
+export async function dualStackOrigin(): Promise<Origin> {
+  try {
+    return await startOrigin({ host: '::' });
+  } catch {
+    return startOrigin({ host: '127.0.0.1' });
+  }
+}
 
 export const TLS_BODY = 'hello over tls\n';
 

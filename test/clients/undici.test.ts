@@ -7,8 +7,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fetch, ProxyAgent } from 'undici';
 import { eventually, type Harness, startHarness } from '../gateway/harness.ts';
 import { type EchoAnswer, ORIGIN_BODY, type Origin, startOrigin } from '../helpers/origin.ts';
+import { startTlsOrigin, TLS_BODY, type TlsOrigin } from './origins.ts';
 import { expectQuiet } from './sockets.ts';
-import { startTlsOrigin, TLS_BODY, type TlsOrigin } from './tls-origin.ts';
 
 describe('real clients: undici ProxyAgent through a bound port', () => {
   let h: Harness;
