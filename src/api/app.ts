@@ -27,6 +27,7 @@ import { planRoutes } from './routes/plans.ts';
 import { proxiesPhpRoute } from './routes/proxies-php.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { upstreamRoutes } from './routes/upstreams.ts';
+import { errorAnswer } from './schemas.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createCustomerService } from './services/customers.ts';
 import { createPlanService } from './services/plans.ts';
@@ -67,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -87,6 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  // Shared by every route's error answers; the OpenAPI document names it once.
+  app.addSchema({ $id: 'Error', ...errorAnswer });
   registerErrorHandling(app);
   registerRateLimit(app, { perMinute: deps.config.api.rateLimitPerMin, now });
   registerMetrics(app, deps.metrics);

@@ -329,5 +329,5 @@ export const textAnswer = { type: 'string', description: 'text/plain, one host:p
 
 /** Standard error answers for a route, for the OpenAPI document. */
 export function errors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, errorAnswer]));
+  return Object.fromEntries(statuses.map((s) => [s, { $ref: 'Error#' }]));
 }
