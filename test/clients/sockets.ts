@@ -5,6 +5,7 @@
 // upstream peer or the origin — shows up here, CLOSE_WAIT included.
 // Linux only, like the peers these tests drive.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
 import { eventually, type Harness } from '../gateway/harness.ts';
 
 export interface OpenSocket {
@@ -119,4 +120,38 @@ export async function expectQuiet(h: Harness, customerIds: number[], w: Watch): 
     if (n !== 0) throw new Error(`customer ${id} still holds ${n} thread(s)`);
   }
   await expectNoSockets(w);
+}
+
+/**
+ * `n` distinct ports free right now: all are held open at once before any is
+ * released, so the kernel cannot hand the same one out twice (calling
+ * freePort() concurrently could).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => net.createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<number>((resolve, reject) => {
+            s.once('error', reject);
+            s.listen(0, '127.0.0.1', () => resolve((s.address() as net.AddressInfo).port));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => (s.listening ? s.close(r) : r(null)))));
+  }
+}
+
+/** Waits (bounded) until the gateway listens on every one of `ports`. */
+export async function expectListening(h: Harness, ports: number[], ms = 5000): Promise<void> {
+  await eventually(() => {
+    const st = h.gateway.status();
+    return ports.every((p) => st.get(p)?.state === 'listening');
+  }, ms).catch(() => {
+    throw new Error(
+      `gateway not listening on all of ${ports.join(', ')}: ${JSON.stringify([...h.gateway.status()])}`,
+    );
+  });
 }

@@ -10,7 +10,7 @@ import { type CurlResult, curl, eventually, type Harness, startHarness } from '.
 import { type EchoAnswer, ORIGIN_BODY, type Origin } from '../helpers/origin.ts';
 import { type Peer, startMicrosocks, startSquid } from '../helpers/peers.ts';
 import { dualStackOrigin } from './origins.ts';
-import { expectQuiet } from './sockets.ts';
+import { expectListening, expectQuiet, freePorts } from './sockets.ts';
 
 const SQUID = { user: 'sq-user', pass: 'sq-pass' };
 const SOCKS = { user: 'ms-user', pass: 'ms-pass' };
@@ -46,60 +46,37 @@ describe('real clients through real upstream peers', () => {
     ip = `http://127.0.0.1:${origin.port}`;
     named = `http://localhost:${origin.port}`;
     const plan = await h.addPlan({ threads: 10 });
-    customers.push(await h.addCustomer('alice', 's3cret', plan));
-    customers.push(await h.addCustomer('hop', 'hop-pass', plan));
-    const up = { host: '127.0.0.1' };
-    ports.squid = await h.addUpstream({
-      protocol: 'http',
-      ...up,
-      port: squid.port,
-      username: SQUID.user,
-      password: SQUID.pass,
+    customers.push(
+      ...(await Promise.all([
+        h.addCustomer('alice', 's3cret', plan),
+        h.addCustomer('hop', 'hop-pass', plan),
+      ])),
+    );
+    // Ports chosen up front so the upstreams (chains included) are added at once.
+    const names = ['squid', 'squidBad', 'socks', 'socksBad', 'hop', 'chainHttp', 'chainSocks', 'chainBad'];
+    const free = await freePorts(names.length);
+    names.forEach((n, i) => {
+      ports[n] = free[i];
     });
-    ports.squidBad = await h.addUpstream({
-      protocol: 'http',
-      ...up,
-      port: squid.port,
-      username: SQUID.user,
-      password: 'wrong',
-    });
-    ports.socks = await h.addUpstream({
-      protocol: 'socks5',
-      ...up,
-      port: socks.port,
-      username: SOCKS.user,
-      password: SOCKS.pass,
-    });
-    ports.socksBad = await h.addUpstream({
-      protocol: 'socks5',
-      ...up,
-      port: socks.port,
-      username: SOCKS.user,
-      password: 'wrong',
-    });
-    // The second Portcullis port: direct egress, reached with the "hop" customer's credentials.
-    ports.hop = await h.addUpstream({ protocol: 'direct' });
-    ports.chainHttp = await h.addUpstream({
-      protocol: 'http',
-      ...up,
-      port: ports.hop,
-      username: 'hop',
-      password: 'hop-pass',
-    });
-    ports.chainSocks = await h.addUpstream({
-      protocol: 'socks5',
-      ...up,
-      port: ports.hop,
-      username: 'hop',
-      password: 'hop-pass',
-    });
-    ports.chainBad = await h.addUpstream({
-      protocol: 'http',
-      ...up,
-      port: ports.hop,
-      username: 'hop',
-      password: 'wrong',
-    });
+    const to = (
+      protocol: 'http' | 'socks5',
+      port: number,
+      username: string,
+      password: string,
+      boundPort: number,
+    ) => h.addUpstream({ protocol, host: '127.0.0.1', port, username, password, boundPort });
+    await Promise.all([
+      to('http', squid.port, SQUID.user, SQUID.pass, ports.squid),
+      to('http', squid.port, SQUID.user, 'wrong', ports.squidBad),
+      to('socks5', socks.port, SOCKS.user, SOCKS.pass, ports.socks),
+      to('socks5', socks.port, SOCKS.user, 'wrong', ports.socksBad),
+      // The second Portcullis port: direct egress, reached with the "hop" customer's credentials.
+      h.addUpstream({ protocol: 'direct', boundPort: ports.hop }),
+      to('http', ports.hop, 'hop', 'hop-pass', ports.chainHttp),
+      to('socks5', ports.hop, 'hop', 'hop-pass', ports.chainSocks),
+      to('http', ports.hop, 'hop', 'wrong', ports.chainBad),
+    ]);
+    await expectListening(h, free);
   });
   afterEach(() => {
     const gw = Object.values(ports);
