@@ -63,6 +63,7 @@ export async function admit(
   // Seam for issue 4: quota, requests/s and per-IP limits are checked here.
   const held = await g.live.acquireThread(policy.customerId, threadCap(policy));
   if (held < 0) return 'PC_ERR_THREADS_EXCEEDED';
+  g.strike.acquired(policy, held);
   if (client.destroyed) {
     // The client left while we were asking: give the slot straight back.
     g.live.releaseThread(policy.customerId);

@@ -8,6 +8,7 @@ import type { LiveState } from '../live/live.ts';
 import type { EgressGuard } from './egress.ts';
 import type { PolicyCache } from './policy-cache.ts';
 import type { Registry } from './registry.ts';
+import type { StrikeWatcher } from './strike.ts';
 import type { UpstreamTable } from './upstreams.ts';
 
 export interface GatewayContext {
@@ -18,6 +19,8 @@ export interface GatewayContext {
   upstreams: UpstreamTable;
   registry: Registry;
   guard: EgressGuard;
+  /** soft-mode strike rule: told of each acquired thread */
+  strike: StrikeWatcher;
   headerTimeoutMs: number;
   idleTimeoutMs: number;
   connectTimeoutMs: number;

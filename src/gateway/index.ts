@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { LiveEvent, LiveState } from '../live/live.ts';
 import type { Store } from '../store/db.ts';
+import { createSecurityEventsRepo } from '../store/repos/events.ts';
 import { loadUpstreams } from '../store/repos/policies.ts';
 import type { Cipher } from '../store/secrets.ts';
 import type { GatewayContext } from './context.ts';
@@ -16,6 +17,7 @@ import { createPolicyCache } from './policy-cache.ts';
 import { createPortPool, type PortState } from './port-pool.ts';
 import { type ConnInfo, createRegistry } from './registry.ts';
 import { onConnection } from './sniff.ts';
+import { createStrikeWatcher } from './strike.ts';
 import { createUpstreamTable } from './upstreams.ts';
 
 export type { PortState } from './port-pool.ts';
@@ -48,7 +50,14 @@ export function createGateway({ config, store, live, cipher, log }: GatewayOptio
   const gw = config.gateway;
   const policies = createPolicyCache({ db: store.db });
   const upstreams = createUpstreamTable();
-  const registry = createRegistry({ live });
+  const securityEvents = createSecurityEventsRepo(store.db);
+  const strike = createStrikeWatcher({
+    live,
+    policy: (id) => policies.get(id),
+    record: securityEvents.record,
+    log,
+  });
+  const registry = createRegistry({ live, onRelease: (id) => strike.released(id) });
   const sockets = new Set<net.Socket>();
   const guard = createEgressGuard({
     allow: gw.egressAllow,
@@ -63,6 +72,7 @@ export function createGateway({ config, store, live, cipher, log }: GatewayOptio
     upstreams,
     registry,
     guard,
+    strike,
     headerTimeoutMs: gw.headerTimeoutSec * 1000,
     idleTimeoutMs: gw.idleTimeoutSec * 1000,
     connectTimeoutMs: gw.connectTimeoutSec * 1000,
@@ -117,6 +127,7 @@ export function createGateway({ config, store, live, cipher, log }: GatewayOptio
       unsubscribe?.();
       unsubscribe = null;
       health.stop();
+      strike.stop();
       await pool.close();
       const deadline = Date.now() + (opts.drainTimeoutSec ?? gw.drainTimeoutSec) * 1000;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -56,7 +56,16 @@ export interface Registry {
   stop(): void;
 }
 
-export function createRegistry({ live, flushMs = 1000 }: { live: LiveState; flushMs?: number }): Registry {
+export function createRegistry({
+  live,
+  flushMs = 1000,
+  onRelease,
+}: {
+  live: LiveState;
+  flushMs?: number;
+  /** told after a connection's thread is released (the strike watcher) */
+  onRelease?: (customerId: number) => void;
+}): Registry {
   const prefix = randomBytes(3).toString('hex');
   let seq = 0;
   const byId = new Map<string, Conn>();
@@ -118,6 +127,7 @@ export function createRegistry({ live, flushMs = 1000 }: { live: LiveState; flus
       set?.delete(c);
       if (set?.size === 0) byCustomer.delete(c.customerId);
       live.releaseThread(c.customerId);
+      onRelease?.(c.customerId);
     },
     kickCustomer(customerId) {
       const set = byCustomer.get(customerId);

@@ -120,6 +120,19 @@ describe('real clients: curl through a bound port', () => {
     assert.equal(r.body, ORIGIN_BODY);
   });
 
+  test('--proxy-anyauth: curl asks first, answers the Basic challenge, then fetches', async () => {
+    const r = await curl([
+      '--proxy-anyauth',
+      '-U',
+      'alice:s3cret',
+      '-x',
+      `http://127.0.0.1:${port}`,
+      `${ip}/`,
+    ]);
+    assert.equal(r.code, 200, r.stderr);
+    assert.equal(r.body, ORIGIN_BODY);
+  });
+
   test('wrong password, -x http://: 407 with Proxy-Authenticate and bad_credentials', async () => {
     const r = await curl(['-i', '-x', `http://${bad()}`, `${ip}/`]);
     assert.equal(r.code, 407);

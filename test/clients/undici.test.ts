@@ -30,7 +30,7 @@ describe('real clients: undici ProxyAgent through a bound port', () => {
     h = await startHarness();
     origin = await startOrigin();
     tls = await startTlsOrigin();
-    const plan = await h.addPlan({ threads: 5 });
+    const plan = await h.addPlan({ threads: 50 });
     alice = await h.addCustomer('alice', 's3cret', plan);
     port = await h.addUpstream({ protocol: 'direct' });
   });
@@ -89,6 +89,20 @@ describe('real clients: undici ProxyAgent through a bound port', () => {
     assert.equal(await r.text(), TLS_BODY);
     const big = await fetch(`${tls.url}/bytes/1000000`, { dispatcher });
     assert.equal((await big.arrayBuffer()).byteLength, 1000000);
+  });
+
+  test('20 concurrent tunnels (a scraper burst) all succeed and all close', async () => {
+    const dispatcher = agent({});
+    const sizes = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const r = await fetch(`${origin.url}/bytes/${10000 + i}`, { dispatcher });
+        return (await r.arrayBuffer()).byteLength;
+      }),
+    );
+    assert.deepEqual(
+      sizes,
+      Array.from({ length: 20 }, (_, i) => 10000 + i),
+    );
   });
 
   test('wrong password, forwarded: 407 (undici turns it into an error)', async () => {
