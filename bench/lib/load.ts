@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { type Auth, findBinary } from '../../test/helpers/peers.ts';
+import { type Auth, findBinary, type NodeMemory } from '../../test/helpers/peers.ts';
 
 const run = promisify(execFile);
 const BENCH = path.resolve(import.meta.dirname, '..');
@@ -178,11 +178,29 @@ export function proxyMemory(pid: number): Memory {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Reads memory once it has stopped moving (two readings 400 ms apart within 1 MiB,
+ * at most 15 s): a freshly started Node process is still releasing start-up memory
+ * (the gateway drops ~370 MiB in the first seconds), which would swamp the tunnels.
+ */
+async function stableMemory(pid: number): Promise<Memory> {
+  let last = proxyMemory(pid);
+  for (let i = 0; i < 37; i++) {
+    await sleep(400);
+    const m = proxyMemory(pid);
+    if (Math.abs(m.pssTreeKb - last.pssTreeKb) < 1024) return m;
+    last = m;
+  }
+  return last;
+}
+
 export interface IdleMemory {
   /** PSS growth of the process tree per idle tunnel, KiB */
   kbPerTunnel: number;
   /** VmRSS growth of the main process per idle tunnel, KiB */
   rssKbPerTunnel: number;
+  /** Node peers: V8 heap + external growth per idle tunnel, KiB */
+  heapKbPerTunnel?: number;
   established: number;
   before: Memory;
   after: Memory;
@@ -193,10 +211,15 @@ export interface IdleMemory {
  * Memory per idle tunnel: warm the proxy up with a few hundred set-ups, read its
  * RSS, open `tunnels` idle tunnels to the origin, let it settle, read again.
  */
-export async function idleMemory(o: TunnelOpts & { pid: number; tunnels: number }): Promise<IdleMemory> {
+export async function idleMemory(
+  o: TunnelOpts & { pid: number; tunnels: number; gc?: () => Promise<NodeMemory | undefined> },
+): Promise<IdleMemory> {
   await connectBench([...tunnelArgs(o), '-c', '10', '-d', '1'], 1);
   await sleep(500);
-  const before = proxyMemory(o.pid);
+  // Node peers: without a full collection, garbage freed during the hold can exceed
+  // what the tunnels add and the figure goes negative.
+  const heapBefore = await o.gc?.();
+  const before = await stableMemory(o.pid);
   const child = spawn(CONNECT_BENCH, [...tunnelArgs(o), '-n', String(o.tunnels), '-c', '100', '-d', '120'], {
     stdio: ['pipe', 'pipe', 'ignore'],
   });
@@ -211,8 +234,8 @@ export async function idleMemory(o: TunnelOpts & { pid: number; tunnels: number 
     });
   try {
     const ready = await next();
-    await sleep(1000);
-    const after = proxyMemory(o.pid);
+    const heapAfter = await o.gc?.();
+    const after = await stableMemory(o.pid);
     const done = next();
     child.stdin.end();
     const final = await done;
@@ -220,6 +243,10 @@ export async function idleMemory(o: TunnelOpts & { pid: number; tunnels: number 
     return {
       kbPerTunnel: (after.pssTreeKb - before.pssTreeKb) / n,
       rssKbPerTunnel: (after.rssKb - before.rssKb) / n,
+      heapKbPerTunnel:
+        heapBefore && heapAfter
+          ? (heapAfter.heapUsed + heapAfter.external - heapBefore.heapUsed - heapBefore.external) / 1024 / n
+          : undefined,
       established: ready.established,
       before,
       after,

@@ -41,6 +41,15 @@ export interface Peer {
   /** temp dir holding config, logs and pid file; removed by stop() */
   dir: string;
   stop(): Promise<void>;
+  /** Node peers only: full garbage collection now, then the process's own memory figures */
+  gc?(): Promise<NodeMemory | undefined>;
+}
+
+/** process.memoryUsage() of a Node peer, bytes */
+export interface NodeMemory {
+  rss: number;
+  heapUsed: number;
+  external: number;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -443,7 +452,8 @@ http {
 
 const PROXY_CHAIN_CHILD = `
 import { Server } from 'proxy-chain';
-const [port, user, pass] = process.argv.slice(1);
+import { writeFileSync } from 'node:fs';
+const [port, memFile, user, pass] = process.argv.slice(1);
 const server = new Server({
   port: Number(port),
   host: '127.0.0.1',
@@ -453,6 +463,11 @@ const server = new Server({
     : undefined,
 });
 await server.listen();
+// The bench reads memory after SIGUSR2: collect garbage (node --expose-gc), report the heap.
+process.on('SIGUSR2', () => {
+  globalThis.gc?.();
+  writeFileSync(memFile, JSON.stringify(process.memoryUsage()));
+});
 `;
 
 /** proxy-chain (apify, Node) Server as a child process, so it has its own pid and CPU. */
@@ -460,9 +475,10 @@ export function startProxyChain(opts: { auth?: Auth } = {}): Promise<Peer> {
   const root = path.resolve(import.meta.dirname, '../..');
   return withPort(async (port) => {
     const dir = makeDir('proxy-chain');
-    const args = ['--input-type=module', '-e', PROXY_CHAIN_CHILD, String(port)];
+    const memFile = path.join(dir, 'memory.json');
+    const args = ['--expose-gc', '--input-type=module', '-e', PROXY_CHAIN_CHILD, String(port), memFile];
     if (opts.auth) args.push(opts.auth.user, opts.auth.pass);
-    return launch({
+    const peer = await launch({
       name: 'proxy-chain',
       bin: process.execPath,
       args,
@@ -471,5 +487,22 @@ export function startProxyChain(opts: { auth?: Auth } = {}): Promise<Peer> {
       auth: opts.auth,
       cwd: root,
     });
+    return { ...peer, gc: () => signalGc(peer.pid, memFile) };
   });
+}
+
+/**
+ * Asks a Node child that handles SIGUSR2 (gc(), then process.memoryUsage() written
+ * as JSON to `memFile`) to collect, and returns what it wrote.
+ */
+export async function signalGc(pid: number, memFile: string): Promise<NodeMemory | undefined> {
+  rmSync(memFile, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      return JSON.parse(readFileSync(memFile, 'utf8')) as NodeMemory;
+    } catch {}
+  }
+  return undefined;
 }
