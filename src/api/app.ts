@@ -28,6 +28,7 @@ import { proxiesPhpRoute } from './routes/proxies-php.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { upstreamRoutes } from './routes/upstreams.ts';
 import { errorAnswer } from './schemas.ts';
+import { createChangeFeed } from './services/change-feed.ts';
 import type { ServiceContext } from './services/context.ts';
 import { createCustomerService } from './services/customers.ts';
 import { createPlanService } from './services/plans.ts';
@@ -103,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     live: deps.live,
     cipher: deps.cipher,
     now,
+    changes: createChangeFeed(deps.live),
   };
   const d: RouteDeps = {
     ctx,
@@ -112,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     upstreams: createUpstreamService(ctx),
     usage: createUsageService(ctx),
     adminAuth: createAdminAuth(repos, now),
-    customerAuth: createCustomerAuth(repos),
+    customerAuth: createCustomerAuth(repos, ctx.changes, now),
     gatewayStatus: deps.gatewayStatus,
     async audit(request: FastifyRequest, action, target, detail) {
       await repos.audit.record({

@@ -8,6 +8,7 @@ import { PcError } from '../../errors.ts';
 import type { CustomerWithPlan } from '../../store/repos/customers.ts';
 import type { Repos } from '../../store/repos/index.ts';
 import { sha256, verifyPassword } from '../../store/secrets.ts';
+import { type ChangeFeed, createTtlCache } from '../services/change-feed.ts';
 
 export interface AdminPrincipal {
   id: number;
@@ -68,8 +69,15 @@ export function createAdminAuth(repos: Repos, now: () => number) {
   };
 }
 
-export function createCustomerAuth(repos: Repos) {
+export function createCustomerAuth(repos: Repos, changes: ChangeFeed, now: () => number) {
   const verified = new Map<string, string>(); // sha256(user\0pass) -> password hash it matched
+  // API key → customer for 10 s (a safety net for a lost event), dropped on any customer or plan change (local
+  // changes first, see change-feed.ts): /api/proxies.php is polled by scripts,
+  // and this turns most polls into zero store queries.
+  const byKey = createTtlCache<string, CustomerWithPlan>(10_000, 50_000, now);
+  changes.on((e) => {
+    if (e.type === 'customer' || e.type === 'plan') byKey.clear();
+  });
   async function byPassword(username: string, password: string): Promise<CustomerWithPlan | undefined> {
     const c = await repos.customers.byUsername(username);
     if (!c) return undefined;
@@ -81,7 +89,12 @@ export function createCustomerAuth(repos: Repos) {
     return c;
   }
   async function byApiKey(key: string): Promise<CustomerWithPlan | undefined> {
-    return repos.customers.byApiKeyHash(sha256(key));
+    const hash = sha256(key);
+    const hit = byKey.get(hash);
+    if (hit) return hit;
+    const c = await repos.customers.byApiKeyHash(hash);
+    if (c) byKey.set(hash, c);
+    return c;
   }
   return {
     byPassword,

@@ -5,6 +5,7 @@ import type { LiveState } from '../../live/live.ts';
 import type { Store } from '../../store/db.ts';
 import type { Repos } from '../../store/repos/index.ts';
 import type { Cipher } from '../../store/secrets.ts';
+import type { ChangeFeed } from './change-feed.ts';
 
 export interface ServiceContext {
   config: Readonly<Config>;
@@ -13,6 +14,8 @@ export interface ServiceContext {
   live: LiveState;
   cipher: Cipher;
   now: () => number;
+  /** publish change events through here (local caches first, then live state) */
+  changes: ChangeFeed;
 }
 
 /** Postgres unique violation (23505), seen through Drizzle's wrapper. */

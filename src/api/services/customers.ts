@@ -41,7 +41,7 @@ export function canonicalCidr(text: string, field = 'cidr'): string {
 }
 
 export function createCustomerService(ctx: ServiceContext) {
-  const { repos, live, now } = ctx;
+  const { repos, now } = ctx;
 
   async function plan(name: string) {
     const p = await repos.plans.byName(name);
@@ -55,7 +55,7 @@ export function createCustomerService(ctx: ServiceContext) {
     return c;
   }
 
-  const changed = (customerId: number) => live.publish({ type: 'customer', customerId });
+  const changed = (customerId: number) => ctx.changes.publish({ type: 'customer', customerId });
 
   async function update(id: number, values: Partial<CustomerInsert>) {
     const row = await repos.customers.update(id, values);
@@ -123,14 +123,14 @@ export function createCustomerService(ctx: ServiceContext) {
       }
       await update(customer.id, values);
       if (input.status === 'disabled' || input.status === 'banned')
-        await live.publish({ type: 'kick', customerId: customer.id, reason: input.status });
+        await ctx.changes.publish({ type: 'kick', customerId: customer.id, reason: input.status });
       return { ...(await get(username)), apiKey };
     },
 
     async remove(username: string) {
       const { customer } = await get(username);
       await repos.customers.delete(customer.id);
-      await live.publish({ type: 'kick', customerId: customer.id, reason: 'deleted' });
+      await ctx.changes.publish({ type: 'kick', customerId: customer.id, reason: 'deleted' });
       await changed(customer.id);
     },
 
@@ -145,7 +145,7 @@ export function createCustomerService(ctx: ServiceContext) {
         banReason: reason ?? null,
         bannedUntil: until ? new Date(until) : null,
       });
-      await live.publish({ type: 'kick', customerId: customer.id, reason: 'banned' });
+      await ctx.changes.publish({ type: 'kick', customerId: customer.id, reason: 'banned' });
       return get(username);
     },
 
@@ -157,7 +157,7 @@ export function createCustomerService(ctx: ServiceContext) {
 
     async kick(username: string) {
       const { customer } = await get(username);
-      await live.publish({ type: 'kick', customerId: customer.id, reason: 'admin' });
+      await ctx.changes.publish({ type: 'kick', customerId: customer.id, reason: 'admin' });
       return customer;
     },
 

@@ -7,7 +7,7 @@ import { isUniqueViolation, type ServiceContext } from './context.ts';
 export type PlanInput = Omit<PlanInsert, 'id' | 'createdAt' | 'updatedAt'>;
 
 export function createPlanService(ctx: ServiceContext) {
-  const { repos, live } = ctx;
+  const { repos } = ctx;
 
   async function get(name: string): Promise<PlanRow> {
     const plan = await repos.plans.byName(name);
@@ -47,7 +47,7 @@ export function createPlanService(ctx: ServiceContext) {
         throw err;
       }
       if (!row) throw new PcError('PC_ERR_NOT_FOUND', `plan "${name}" does not exist`);
-      await live.publish({ type: 'plan', planId: row.id });
+      await ctx.changes.publish({ type: 'plan', planId: row.id });
       return row;
     },
     async remove(name: string): Promise<PlanRow> {
@@ -62,7 +62,7 @@ export function createPlanService(ctx: ServiceContext) {
           },
         );
       await repos.plans.delete(plan.id);
-      await live.publish({ type: 'plan', planId: plan.id });
+      await ctx.changes.publish({ type: 'plan', planId: plan.id });
       return plan;
     },
   };

@@ -22,7 +22,7 @@ export interface ImportResult {
 }
 
 export function createUpstreamService(ctx: ServiceContext) {
-  const { store, repos, live, cipher, config } = ctx;
+  const { store, repos, cipher, config } = ctx;
   const { from, to } = config.gateway.ports;
 
   return {
@@ -97,14 +97,14 @@ export function createUpstreamService(ctx: ServiceContext) {
         };
       });
       duplicates.sort((a, b) => a.line - b.line);
-      if (result.added > 0) await live.publish({ type: 'upstreams' });
+      if (result.added > 0) await ctx.changes.publish({ type: 'upstreams' });
       return { ...result, duplicates };
     },
 
     async remove(id: number) {
       const row = await repos.upstreams.delete(id);
       if (!row) throw new PcError('PC_ERR_NOT_FOUND', `upstream ${id} does not exist`);
-      await live.publish({ type: 'upstreams' });
+      await ctx.changes.publish({ type: 'upstreams' });
       return row;
     },
 

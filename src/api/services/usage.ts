@@ -13,7 +13,9 @@ import type { CustomerPolicy } from '../../domain/policy.ts';
 import { quotaPeriod } from '../../domain/quota-period.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { CustomerWithPlan } from '../../store/repos/customers.ts';
+import type { UsageSum } from '../../store/repos/usage.ts';
 import { toPolicy } from '../views.ts';
+import { createTtlCache } from './change-feed.ts';
 import type { ServiceContext } from './context.ts';
 
 const HOUR = 3_600_000;
@@ -34,16 +36,26 @@ export function createUsageService(ctx: ServiceContext) {
   const cacheMs = 1000;
   let ports: { text: string; at: number } | null = null;
   // A new import or removal shows in the list at once; health changes within cacheMs.
-  live.subscribe((e) => {
+  ctx.changes.on((e) => {
     if (e.type === 'upstreams') ports = null;
   });
+  // The store's part of the quota check, for the polled proxy list only: the
+  // live counter carries the recent bytes, the store matters after a restart,
+  // so a 10 s old store sum changes no answer that matters. It halves
+  // the queries per /api/proxies.php request.
+  const storeSums = createTtlCache<string, UsageSum>(10_000, 50_000, now);
 
-  async function periodUsage(policy: CustomerPolicy, t: number) {
+  async function periodUsage(policy: CustomerPolicy, t: number, cached = false) {
     const period = quotaPeriod(policy.limits.quotaPeriod, policy.periodAnchor, t);
     // Buckets are whole hours; a period starting mid-hour counts that hour's bucket.
     const fromHour = Math.floor(period.start / HOUR) * HOUR;
+    const key = `${policy.customerId}:${period.key}`;
     const [sum, liveBytes] = await Promise.all([
-      repos.usage.sum(policy.customerId, fromHour, period.end),
+      (cached && storeSums.get(key)) ||
+        repos.usage.sum(policy.customerId, fromHour, period.end).then((s) => {
+          storeSums.set(key, s);
+          return s;
+        }),
       live.periodBytes(policy.customerId, period.key),
     ]);
     return { period, sum, used: Math.max(sum.bytesUp + sum.bytesDown, liveBytes) };
@@ -86,7 +98,7 @@ export function createUsageService(ctx: ServiceContext) {
       const policy = toPolicy(customer, plan);
       const code = checkAccess(policy, t, await live.lockedUntil(customer.id));
       if (code) return code;
-      if (policy.limits.quotaBytes > 0 && quotaExhausted(policy, (await periodUsage(policy, t)).used))
+      if (policy.limits.quotaBytes > 0 && quotaExhausted(policy, (await periodUsage(policy, t, true)).used))
         return 'PC_ERR_QUOTA_EXCEEDED';
       return null;
     },
