@@ -109,10 +109,3 @@ export function createUsageService(ctx: ServiceContext) {
 }
 
 export type UsageService = ReturnType<typeof createUsageService>;
-
-/** Moves drained live usage into the hourly buckets; the composition runs it every second. */
-export async function flushUsage(ctx: Pick<ServiceContext, 'live' | 'repos'>): Promise<number> {
-  const deltas = await ctx.live.drainUsage();
-  if (deltas.length) await ctx.repos.usage.add(deltas);
-  return deltas.length;
-}
