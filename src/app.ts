@@ -48,6 +48,7 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
         cipher,
         log,
         gatewayStatus: gateway && (() => gateway.status()),
+        gatewayConnections: gateway && (() => gateway.connections()),
         metrics: createMetrics({ live, gateway }),
       })
     : undefined;

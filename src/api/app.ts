@@ -15,11 +15,12 @@ import type { LiveState } from '../live/live.ts';
 import type { Store } from '../store/db.ts';
 import { createRepos } from '../store/repos/index.ts';
 import type { Cipher } from '../store/secrets.ts';
-import type { GatewayStatus, RouteDeps } from './deps.ts';
+import type { GatewayConnections, GatewayStatus, RouteDeps } from './deps.ts';
 import { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { registerRateLimit } from './plugins/rate-limit.ts';
+import { connectionRoutes } from './routes/connections.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { healthRoutes, internalRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
@@ -43,6 +44,8 @@ export interface AppDeps {
   log: Logger;
   /** listener state per bound port, from the gateway when it runs in this process */
   gatewayStatus?: GatewayStatus;
+  /** live connections of the gateway when it runs in this process (GET /api/v1/connections) */
+  gatewayConnections?: GatewayConnections;
   /** the process's Prometheus registry; a private one is created when absent */
   metrics?: Registry;
   /** clock (ms since epoch); tests inject one */
@@ -116,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminAuth: createAdminAuth(repos, now),
     customerAuth: createCustomerAuth(repos, ctx.changes, now),
     gatewayStatus: deps.gatewayStatus,
+    gatewayConnections: deps.gatewayConnections,
     async audit(request: FastifyRequest, action, target, detail) {
       await repos.audit.record({
         actor: request.admin?.name ?? 'unknown',
@@ -139,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await customerRoutes(s, d);
       await upstreamRoutes(s, d);
       await tokenRoutes(s, d);
+      await connectionRoutes(s, d);
     },
     { prefix: '/api/v1' },
   );

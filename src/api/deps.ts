@@ -10,6 +10,21 @@ import type { UsageService } from './services/usage.ts';
 
 export type GatewayStatus = () => Map<number, { state: string; error?: string }>;
 
+/** One live connection of the in-process gateway (its ConnInfo; declared here so api never imports gateway). */
+export interface LiveConnection {
+  id: string;
+  customerId: number;
+  username: string;
+  clientAddress: string;
+  port: number;
+  target: string;
+  upstream: string;
+  bytesUp: number;
+  bytesDown: number;
+  since: string;
+}
+export type GatewayConnections = () => LiveConnection[];
+
 export interface RouteDeps {
   ctx: ServiceContext;
   log: Logger;
@@ -20,6 +35,8 @@ export interface RouteDeps {
   adminAuth: ReturnType<typeof createAdminAuth>;
   customerAuth: ReturnType<typeof createCustomerAuth>;
   gatewayStatus?: GatewayStatus;
+  /** live connections of the gateway in this process (the live view) */
+  gatewayConnections?: GatewayConnections;
   /** Records who changed what, from where. */
   audit(request: FastifyRequest, action: string, target: string | null, detail?: unknown): Promise<void>;
 }

@@ -157,6 +157,10 @@ export const customerAnswer = {
     expiresAt: nullableTime,
     startOnFirstUse: { type: 'boolean' },
     firstUsedAt: nullableTime,
+    lockedUntil: {
+      ...nullableTime,
+      description: 'end of a strike lock-out (soft-mode plans), null when none; single-customer answers only',
+    },
     apiKeyPrefix: { type: 'string' },
     ips: { type: 'array', items: ipAnswer },
     createdAt: time,

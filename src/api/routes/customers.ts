@@ -26,8 +26,15 @@ type U = { Params: { username: string } };
 
 export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
   const { repos } = d.ctx;
-  const view = async (c: CustomerWithPlan) =>
-    customerView(c.customer, c.plan, await repos.customers.ips(c.customer.id));
+  // One customer's answer carries the strike lock-out from live state (lists do not: one lookup per row).
+  const view = async (c: CustomerWithPlan) => {
+    const [ips, locked] = await Promise.all([
+      repos.customers.ips(c.customer.id),
+      d.ctx.live.lockedUntil(c.customer.id),
+    ]);
+    const lockedUntil = locked > d.ctx.now() ? new Date(locked).toISOString() : null;
+    return { ...customerView(c.customer, c.plan, ips), lockedUntil };
+  };
   const answer = (s: number) => ({ [s]: customerAnswer, ...errors(400, 401, 403, 404) });
 
   app.post<{ Body: CreateCustomerInput }>(
@@ -229,6 +236,28 @@ export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
       const b = request.body ?? {};
       const c = await d.customers.ban(request.params.username, b.reason, b.until);
       await d.audit(request, 'customer.ban', request.params.username, b);
+      return view(c);
+    },
+  );
+
+  app.post<U>(
+    '/customers/:username/unlock',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Lift a strike lock-out now (the strike clock starts afresh)',
+        params: usernameParams,
+        response: answer(200),
+      },
+    },
+    async (request) => {
+      const c = await d.customers.get(request.params.username);
+      const was = await d.ctx.live.lockedUntil(c.customer.id);
+      await d.ctx.live.setLockout(c.customer.id, 0);
+      await d.audit(request, 'customer.unlock', request.params.username, {
+        lockedUntil: was > 0 ? new Date(was).toISOString() : null,
+      });
       return view(c);
     },
   );
