@@ -344,7 +344,11 @@ int main(int argc, char **argv) {
       if (c->fd < 0) continue;
       on_event(c, evs[i].events);
       if (work == W_RATE && c->state == S_FREE) start(c);
-      if (work == W_DOWNLOAD && c->state == S_FREE) stop = 1;
+      /* A download tunnel that failed before any byte is retried; one that ran and ended stops the run. */
+      if (work == W_DOWNLOAD && c->state == S_FREE) {
+        if (bytes) stop = 1;
+        else start(c);
+      }
     }
     t = now();
     if (t - last_scan > 0.25) { /* a stuck handshake counts as a timeout and is retried */
@@ -352,7 +356,10 @@ int main(int argc, char **argv) {
       for (int i = 0; i < slots; i++) {
         struct conn *c = &pool[i];
         if (c->state == S_FREE && work == W_RATE) { start(c); continue; } /* connect() failed at once */
-        if (c->state == S_FREE || c->state == S_IDLE || c->state == S_BODY || t - c->since < 3) continue;
+        /* Holding thousands of tunnels on a busy machine, a forking server (dante) can take
+           seconds to answer; rate runs give up sooner so one stuck set-up costs little. */
+        if (c->state == S_FREE || c->state == S_IDLE || c->state == S_BODY || t - c->since < (work == W_HOLD ? 15 : 3))
+          continue;
         timeouts++;
         finish(c, 0);
         if (work == W_RATE) start(c);
