@@ -9,7 +9,7 @@ import { type Harness, startHarness } from '../gateway/harness.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { ORIGIN_BODY, type Origin, startOrigin } from '../helpers/origin.ts';
 import { startTlsOrigin, TLS_BODY, type TlsOrigin } from './origins.ts';
-import { expectQuiet } from './sockets.ts';
+import { closeAll, expectQuiet } from './sockets.ts';
 
 const PAGE_TIMEOUT_MS = 10_000;
 
@@ -36,12 +36,14 @@ describe('real clients: Chromium through a bound port', () => {
     browser = undefined;
     await expectQuiet(h, customers, { served: [port], dialled: [port, origin.port, tls.port] });
   });
-  after(async () => {
-    await browser?.close();
-    await h?.close();
-    await origin?.close();
-    await tls?.close();
-  });
+  after(() =>
+    closeAll(
+      () => browser?.close(),
+      () => h?.close(),
+      () => origin?.close(),
+      () => tls?.close(),
+    ),
+  );
 
   test('no credentials and no whitelist: Chromium gets the 407 and loads nothing', async () => {
     browser = await launchChromium({ server: `http://127.0.0.1:${port}` });

@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { curl, eventually, type Harness, startHarness } from '../gateway/harness.ts';
 import { ORIGIN_BODY, type Origin } from '../helpers/origin.ts';
 import { dualStackOrigin } from './origins.ts';
-import { expectQuiet } from './sockets.ts';
+import { closeAll, expectQuiet } from './sockets.ts';
 
 /** curl with our own -w per transfer; every output line is one transfer's "code connects". */
 function curlTransfers(args: string[]): Promise<{ lines: string[]; exit: number; stderr: string }> {
@@ -48,10 +48,12 @@ describe('real clients: curl through a bound port', () => {
     proxy = `alice:s3cret@127.0.0.1:${port}`;
   });
   afterEach(() => expectQuiet(h, [alice], { served: [port], dialled: [port, origin.port] }));
-  after(async () => {
-    await h?.close();
-    await origin?.close();
-  });
+  after(() =>
+    closeAll(
+      () => h?.close(),
+      () => origin?.close(),
+    ),
+  );
 
   test('-x http:// forwards absolute-URI requests; two URLs share one keep-alive connection', async () => {
     await h.live.drainUsage();

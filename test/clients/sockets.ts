@@ -155,3 +155,19 @@ export async function expectListening(h: Harness, ports: number[], ms = 5000): P
     );
   });
 }
+
+/**
+ * Runs every closer in order even when one fails (a failed gateway stop must
+ * not leave squid running and the test process alive), then throws the first error.
+ */
+export async function closeAll(...closers: (() => Promise<unknown> | undefined)[]): Promise<void> {
+  let first: unknown;
+  for (const c of closers) {
+    try {
+      await c();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first !== undefined) throw first;
+}

@@ -8,7 +8,7 @@ import { fetch, ProxyAgent } from 'undici';
 import { eventually, type Harness, startHarness } from '../gateway/harness.ts';
 import { type EchoAnswer, ORIGIN_BODY, type Origin, startOrigin } from '../helpers/origin.ts';
 import { startTlsOrigin, TLS_BODY, type TlsOrigin } from './origins.ts';
-import { expectQuiet } from './sockets.ts';
+import { closeAll, expectQuiet } from './sockets.ts';
 
 describe('real clients: undici ProxyAgent through a bound port', () => {
   let h: Harness;
@@ -39,11 +39,13 @@ describe('real clients: undici ProxyAgent through a bound port', () => {
     await Promise.all(agents.splice(0).map((a) => a.close().catch(() => {})));
     await expectQuiet(h, [alice], { served: [port], dialled: [port, origin.port, tls.port] });
   });
-  after(async () => {
-    await h?.close();
-    await origin?.close();
-    await tls?.close();
-  });
+  after(() =>
+    closeAll(
+      () => h?.close(),
+      () => origin?.close(),
+      () => tls?.close(),
+    ),
+  );
 
   test('HTTP forwarded (proxyTunnel: false): two requests on one connection, credentials not leaked', async () => {
     const dispatcher = agent({ proxyTunnel: false });

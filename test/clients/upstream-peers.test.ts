@@ -10,7 +10,7 @@ import { type CurlResult, curl, eventually, type Harness, startHarness } from '.
 import { type EchoAnswer, ORIGIN_BODY, type Origin } from '../helpers/origin.ts';
 import { type Peer, startMicrosocks, startSquid } from '../helpers/peers.ts';
 import { dualStackOrigin } from './origins.ts';
-import { expectListening, expectQuiet, freePorts } from './sockets.ts';
+import { closeAll, expectListening, expectQuiet, freePorts } from './sockets.ts';
 
 const SQUID = { user: 'sq-user', pass: 'sq-pass' };
 const SOCKS = { user: 'ms-user', pass: 'ms-pass' };
@@ -37,12 +37,19 @@ describe('real clients through real upstream peers', () => {
   const cred = 'alice:s3cret';
 
   before(async () => {
-    [h, origin, squid, socks] = await Promise.all([
+    // allSettled: when one fails to start, the others are still kept for after() to stop.
+    const started = await Promise.allSettled([
       startHarness(),
       dualStackOrigin(),
       startSquid({ auth: SQUID }),
       startMicrosocks({ auth: SOCKS }),
-    ]);
+    ] as const);
+    const [hs, os, ss, ms] = started;
+    if (hs.status === 'fulfilled') h = hs.value;
+    if (os.status === 'fulfilled') origin = os.value;
+    if (ss.status === 'fulfilled') squid = ss.value;
+    if (ms.status === 'fulfilled') socks = ms.value;
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     ip = `http://127.0.0.1:${origin.port}`;
     named = `http://localhost:${origin.port}`;
     const plan = await h.addPlan({ threads: 10 });
@@ -82,10 +89,14 @@ describe('real clients through real upstream peers', () => {
     const gw = Object.values(ports);
     return expectQuiet(h, customers, { served: gw, dialled: [...gw, squid.port, socks.port, origin.port] });
   });
-  after(async () => {
-    await h?.close();
-    await Promise.all([origin?.close(), squid?.stop(), socks?.stop()]);
-  });
+  after(() =>
+    closeAll(
+      () => h?.close(),
+      () => origin?.close(),
+      () => squid?.stop(),
+      () => socks?.stop(),
+    ),
+  );
 
   const via = (name: string) => `http://${cred}@127.0.0.1:${ports[name]}`;
 
