@@ -2,8 +2,8 @@
 //
 // authenticate(): credentials (cached verification, policy-cache.ts) or the
 // client's whitelisted IP. admit(): status/ban/expiry/lock-out
-// (domain/access.ts), then one thread of the customer's cap in live state.
-// Issue 4's checks (quota, requests/s, per-IP) slot in at the marked seam.
+// (domain/access.ts), then quota, per-IP and requests/s (limits/), then one
+// thread of the customer's cap in live state.
 import type net from 'node:net';
 import { checkAccess, threadCap } from '../domain/access.ts';
 import { parseIp } from '../domain/cidr.ts';
@@ -57,19 +57,27 @@ export async function admit(
   port: number,
   target: string,
 ): Promise<Conn | ErrorCode> {
-  const now = Date.now();
+  const now = g.now();
   const code = checkAccess(policy, now, await g.live.lockedUntil(policy.customerId));
   if (code) return code;
-  // Seam for issue 4: quota, requests/s and per-IP limits are checked here.
+  // Quota, per-IP, requests/s, start-on-first-use (limits/); no await when none applies.
+  const limited = g.limits.admit(policy, client, now);
+  const refused = limited === null ? null : await limited;
+  if (refused) return refused;
   const held = await g.live.acquireThread(policy.customerId, threadCap(policy));
-  if (held < 0) return 'PC_ERR_THREADS_EXCEEDED';
+  if (held < 0) {
+    g.limits.cancel(policy, client);
+    return 'PC_ERR_THREADS_EXCEEDED';
+  }
   g.strike.acquired(policy, held);
   if (client.destroyed) {
     // The client left while we were asking: give the slot straight back.
     g.live.releaseThread(policy.customerId);
+    g.limits.cancel(policy, client);
     return 'PC_ERR_INTERNAL';
   }
   const conn = g.registry.open(policy, client, port, target, '');
+  g.limits.attach(conn);
   client.once('close', () => g.registry.close(conn));
   return conn;
 }

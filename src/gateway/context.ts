@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { LiveState } from '../live/live.ts';
 import type { EgressGuard } from './egress.ts';
+import type { Limits } from './limits/index.ts';
 import type { PolicyCache } from './policy-cache.ts';
 import type { Registry } from './registry.ts';
 import type { StrikeWatcher } from './strike.ts';
@@ -19,6 +20,10 @@ export interface GatewayContext {
   upstreams: UpstreamTable;
   registry: Registry;
   guard: EgressGuard;
+  /** issue 4's limits: requests/s, per-IP, quota, expiry on first use, bandwidth */
+  limits: Limits;
+  /** the gateway's clock (ms since epoch); tests inject one */
+  now: () => number;
   /** soft-mode strike rule: told of each acquired thread */
   strike: StrikeWatcher;
   headerTimeoutMs: number;

@@ -13,6 +13,7 @@ import type { Cipher } from '../store/secrets.ts';
 import type { GatewayContext } from './context.ts';
 import { createEgressGuard } from './egress.ts';
 import { createHealthChecker } from './health.ts';
+import { createLimits } from './limits/index.ts';
 import { createPolicyCache } from './policy-cache.ts';
 import { createPortPool, type PortState } from './port-pool.ts';
 import { type ConnInfo, createRegistry } from './registry.ts';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   live: LiveState;
   cipher: Cipher;
   log: Logger;
+  /** clock for expiry, quota periods and start-on-first-use (tests inject one); default Date.now */
+  now?: () => number;
 }
 
 export interface Gateway {
@@ -46,7 +49,7 @@ export interface Gateway {
   readonly openSockets: number;
 }
 
-export function createGateway({ config, store, live, cipher, log }: GatewayOptions): Gateway {
+export function createGateway({ config, store, live, cipher, log, now = Date.now }: GatewayOptions): Gateway {
   const gw = config.gateway;
   const policies = createPolicyCache({ db: store.db });
   const upstreams = createUpstreamTable();
@@ -57,7 +60,21 @@ export function createGateway({ config, store, live, cipher, log }: GatewayOptio
     record: securityEvents.record,
     log,
   });
-  const registry = createRegistry({ live, onRelease: (id) => strike.released(id) });
+  const registry = createRegistry({
+    live,
+    onRelease: (id) => strike.released(id),
+    onClose: (c) => limits.release(c),
+    now,
+  });
+  const limits = createLimits({
+    live,
+    db: store.db,
+    log,
+    now,
+    policyOf: (id) => policies.get(id),
+    report: (id) => registry.reportCustomer(id),
+    kick: (id) => registry.kickCustomer(id),
+  });
   const sockets = new Set<net.Socket>();
   const guard = createEgressGuard({
     allow: gw.egressAllow,
@@ -73,6 +90,8 @@ export function createGateway({ config, store, live, cipher, log }: GatewayOptio
     registry,
     guard,
     strike,
+    limits,
+    now,
     headerTimeoutMs: gw.headerTimeoutSec * 1000,
     idleTimeoutMs: gw.idleTimeoutSec * 1000,
     connectTimeoutMs: gw.connectTimeoutSec * 1000,
@@ -137,6 +156,7 @@ export function createGateway({ config, store, live, cipher, log }: GatewayOptio
         await new Promise((r) => setImmediate(r));
       registry.report();
       registry.stop();
+      limits.stop();
       await queue;
       await live.flush();
     },

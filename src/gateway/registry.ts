@@ -9,6 +9,7 @@ import type net from 'node:net';
 import type { CustomerPolicy } from '../domain/policy.ts';
 import { quotaPeriod } from '../domain/quota-period.ts';
 import type { LiveState } from '../live/live.ts';
+import type { ConnMeter } from './limits/throttle.ts';
 
 export interface Conn {
   readonly id: string;
@@ -28,6 +29,8 @@ export interface Conn {
   reportedUp: number;
   reportedDown: number;
   closed: boolean;
+  /** byte limits (bandwidth, quota) counting this connection; null when none applies (limits/) */
+  meter: ConnMeter | null;
 }
 
 export interface ConnInfo {
@@ -52,6 +55,8 @@ export interface Registry {
   list(): ConnInfo[];
   /** Pushes every connection's unreported usage to live state. */
   report(): void;
+  /** The same for one customer's connections (the quota guard, before it reads the total). */
+  reportCustomer(customerId: number): void;
   readonly size: number;
   stop(): void;
 }
@@ -60,11 +65,17 @@ export function createRegistry({
   live,
   flushMs = 1000,
   onRelease,
+  onClose,
+  now = Date.now,
 }: {
   live: LiveState;
   flushMs?: number;
   /** told after a connection's thread is released (the strike watcher) */
   onRelease?: (customerId: number) => void;
+  /** told when a connection closes, before its thread is released (limits: per-IP slot, meters) */
+  onClose?: (c: Conn) => void;
+  /** clock for quota period keys (tests inject one) */
+  now?: () => number;
 }): Registry {
   const prefix = randomBytes(3).toString('hex');
   let seq = 0;
@@ -80,7 +91,7 @@ export function createRegistry({
     c.reportedUp = up;
     c.reportedDown = down;
     const l = c.policy.limits;
-    const period = quotaPeriod(l.quotaPeriod, c.policy.periodAnchor, Date.now()).key;
+    const period = quotaPeriod(l.quotaPeriod, c.policy.periodAnchor, now()).key;
     live.addUsage(c.customerId, period, dUp, dDown, connections, c.requests);
     c.requests = 0;
   }
@@ -105,6 +116,7 @@ export function createRegistry({
         reportedUp: 0,
         reportedDown: 0,
         closed: false,
+        meter: null,
       };
       byId.set(c.id, c);
       let set = byCustomer.get(c.customerId);
@@ -126,6 +138,7 @@ export function createRegistry({
       const set = byCustomer.get(c.customerId);
       set?.delete(c);
       if (set?.size === 0) byCustomer.delete(c.customerId);
+      onClose?.(c);
       live.releaseThread(c.customerId);
       onRelease?.(c.customerId);
     },
@@ -162,6 +175,10 @@ export function createRegistry({
     },
     report() {
       for (const c of byId.values()) push(c, 0);
+    },
+    reportCustomer(customerId) {
+      const set = byCustomer.get(customerId);
+      if (set) for (const c of set) push(c, 0);
     },
     get size() {
       return byId.size;

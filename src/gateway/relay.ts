@@ -17,7 +17,9 @@ function pump(src: net.Socket, dst: net.Socket): void {
   src.on('data', (chunk: Buffer) => {
     if (!dst.write(chunk)) src.pause();
   });
-  // Issue 4's bandwidth throttle pauses sockets too; it will gate this resume.
+  // The bandwidth throttle (limits/throttle.ts) pauses sockets too: if this
+  // resumes one while its gate is dry, the next chunk is charged and the
+  // throttle pauses it again, so the rate holds.
   dst.on('drain', () => src.resume());
 }
 
@@ -48,6 +50,7 @@ export function relay(
     else if (!client.destroyed) client.end();
   });
   if (head && head.length > 0) up.write(head);
+  g.limits.pair(conn, client, up);
   pump(client, up);
   pump(up, client);
   client.resume();

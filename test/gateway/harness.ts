@@ -1,25 +1,41 @@
 // A gateway on loopback for integration tests: a fresh migrated store, real
 // in-memory live state, and helpers to add plans, customers and upstreams
 // straight through the schema (what the API does, minus HTTP), plus curl.
+// Options (limits tests): an injected clock, Redis live state when REDIS_URL
+// is set (a random key prefix, removed on close), or an existing store (a
+// "restart" over the same database).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { eq } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway/index.ts';
+import type { LiveState } from '../../src/live/live.ts';
 import { createMemoryLive, type MemoryLive } from '../../src/live/memory.ts';
+import { createRedisLive } from '../../src/live/redis.ts';
 import { customerIps, customers, plans, upstreams } from '../../src/store/schema.ts';
 import { type Cipher, createCipher, hashPassword } from '../../src/store/secrets.ts';
 import { freePort } from '../helpers/peers.ts';
-import { openTestStore, type TestStore } from '../helpers/store.ts';
+import { openTestStore, REDIS_URL, type TestStore } from '../helpers/store.ts';
+
+export interface HarnessOptions {
+  /** the gateway's clock (expiry, quota periods), also the memory live state's (buckets, hours) */
+  now?: () => number;
+  /** use Redis live state when REDIS_URL is set (memory otherwise) */
+  redis?: boolean;
+  /** run over this store (not closed by close()) instead of a fresh one */
+  store?: TestStore;
+}
 
 export interface Harness {
   store: TestStore;
-  live: MemoryLive;
+  /** MemoryLive unless started with { redis: true } and REDIS_URL set */
+  live: MemoryLive | LiveState;
   cipher: Cipher;
   gateway: Gateway;
-  addPlan(p?: { name?: string; threads?: number }): Promise<number>;
+  addPlan(p?: Partial<typeof plans.$inferInsert>): Promise<number>;
   addCustomer(username: string, password: string, planId: number, ips?: string[]): Promise<number>;
   addUpstream(u: {
     protocol: 'http' | 'socks5' | 'direct';
@@ -33,9 +49,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const store = await openTestStore();
-  const live = createMemoryLive();
+export async function startHarness(
+  env: Record<string, string> = {},
+  opts: HarnessOptions = {},
+): Promise<Harness> {
+  const store = opts.store ?? (await openTestStore());
+  const redisPrefix = `pctest:${randomBytes(5).toString('hex')}:`;
+  let live: MemoryLive | LiveState;
+  if (opts.redis && REDIS_URL) {
+    const r = createRedisLive({ url: REDIS_URL, prefix: redisPrefix });
+    await r.ready(5000);
+    live = r;
+  } else live = createMemoryLive({ now: opts.now });
   const cipher = createCipher(randomBytes(32));
   const config = loadConfig({
     PORTCULLIS_GATEWAY_HOST: '127.0.0.1',
@@ -48,7 +73,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const log = pino({ level: process.env.TEST_LOG ? 'debug' : 'silent' });
-  const gateway = createGateway({ config, store, live, cipher, log });
+  const gateway = createGateway({ config, store, live, cipher, log, now: opts.now });
   await gateway.start();
   let planSeq = 0;
   return {
@@ -59,7 +84,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async addPlan(p = {}) {
       const [row] = await store.db
         .insert(plans)
-        .values({ name: p.name ?? `plan${++planSeq}`, threads: p.threads ?? 10, rps: 0 })
+        .values({ ...p, name: p.name ?? `plan${++planSeq}`, threads: p.threads ?? 10, rps: p.rps ?? 0 })
         .returning({ id: plans.id });
       return row.id;
     },
@@ -102,13 +127,29 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async close() {
       await gateway.stop({ drainTimeoutSec: 0 });
       await live.close();
-      await store.close();
+      if (live.kind === 'redis' && REDIS_URL) await dropKeys(REDIS_URL, redisPrefix);
+      if (!opts.store) await store.close();
     },
   };
 
   // Change events apply asynchronously (a store read); give them a moment.
   async function settle(): Promise<void> {
     for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function dropKeys(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
   }
 }
 

@@ -134,6 +134,8 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
       return false;
     }
     const targetText = isConnect ? h.target : authority(uri!.host, uri!.port);
+    // The connection's admission pays the requests/s token of its first request.
+    let admitted = false;
     if (conn === null || (h.proxyAuthorization !== null && h.proxyAuthorization !== connAuth)) {
       const creds = credentials(h);
       const policy = creds === 'bad' ? 'PC_ERR_BAD_CREDENTIALS' : await wait(authenticate(g, client, creds));
@@ -148,6 +150,7 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
           return false;
         }
         conn = c;
+        admitted = true;
         client.setTimeout(g.idleTimeoutMs);
       } else if (policy.customerId !== conn.customerId) {
         refuse('PC_ERR_BAD_CREDENTIALS', 'another customer on the same connection', targetText);
@@ -156,6 +159,14 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
       connAuth = h.proxyAuthorization;
     }
     if (done || conn.closed) return false;
+    if (!admitted) {
+      const ok = g.limits.request(conn);
+      if (ok !== true && !(await wait(ok))) {
+        refuse('PC_ERR_RATE_LIMITED', undefined, targetText);
+        return false;
+      }
+      if (done || conn.closed) return false;
+    }
 
     if (isConnect) {
       if (leg && leg.pending.length > 0) return waitForIdle();
@@ -218,6 +229,7 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
       }
       sock.resume();
       leg = attachLeg(client, sock, key, route.label, proxyMode, g.idleTimeoutMs, legEvents(c));
+      g.limits.pair(c, client, sock);
       c.upstream = route.label;
     }
     conn.target = targetText;

@@ -1,0 +1,120 @@
+// Quota on running connections: one budget per customer with connections in
+// this process. The throttle's watch (throttle.ts) adds each chunk's length to
+// `spent` and compares it with `limit` — an add and a compare, no allocation.
+// Once a second the budget is refreshed from live state: this customer's
+// socket counters are pushed first (registry.reportCustomer), so the total
+// read back covers every byte up to the mark and only the chunks after it are
+// counted on top. Crossing the quota closes the customer's connections here;
+// other processes notice at their own refresh (<= 1 s later).
+import type { Logger } from 'pino';
+import type { CustomerPolicy } from '../../domain/policy.ts';
+import type { Period } from '../../domain/quota-period.ts';
+import type { LiveState } from '../../live/live.ts';
+import type { Counter } from './throttle.ts';
+
+interface Guard extends Counter {
+  customerId: number;
+  policy: CustomerPolicy;
+  key: string;
+  refs: number;
+  refreshing: boolean;
+}
+
+export interface QuotaGuardOptions {
+  live: LiveState;
+  log: Logger;
+  now: () => number;
+  periodOf(policy: CustomerPolicy, nowMs: number): Period;
+  /** Seeds the live counter of a period from the store once (null when already done). */
+  seed(policy: CustomerPolicy, period: Period): Promise<void> | null;
+  /** The newest policy of the customer (a raised quota applies to running connections). */
+  policyOf(customerId: number): CustomerPolicy | undefined;
+  /** Pushes the customer's unreported socket counters into live state (sync). */
+  report(customerId: number): void;
+  /** Closes every connection of the customer in this process. */
+  kick(customerId: number): number;
+  refreshMs?: number;
+}
+
+export interface QuotaGuards {
+  /** The customer's budget, referenced once more; `used` is the period total just read at admission. */
+  attach(policy: CustomerPolicy, period: Period, used: number): Counter;
+  release(c: Counter): void;
+  readonly size: number;
+  stop(): void;
+}
+
+export function createQuotaGuards(o: QuotaGuardOptions): QuotaGuards {
+  const guards = new Map<number, Guard>();
+
+  function exceeded(this: Guard): void {
+    this.limit = Number.POSITIVE_INFINITY; // one kick; the next refresh re-arms
+    const closed = o.kick(this.customerId);
+    o.log.info(
+      { customerId: this.customerId, code: 'PC_ERR_QUOTA_EXCEEDED', reason: 'quota_exceeded', closed },
+      'quota exhausted: connections closed',
+    );
+  }
+
+  function refresh(g: Guard): void {
+    if (g.refreshing) return;
+    g.policy = o.policyOf(g.customerId) ?? g.policy;
+    const period = o.periodOf(g.policy, o.now());
+    o.report(g.customerId);
+    const mark = g.spent;
+    g.refreshing = true;
+    const seeded = period.key !== g.key ? o.seed(g.policy, period) : null;
+    (seeded ?? Promise.resolve())
+      .then(() => o.live.periodBytes(g.customerId, period.key))
+      .then(
+        (used) => {
+          g.refreshing = false;
+          g.key = period.key;
+          const quota = g.policy.limits.quotaBytes;
+          g.limit = quota > 0 ? mark + quota - used : Number.POSITIVE_INFINITY;
+          if (g.spent >= g.limit) g.exceeded();
+        },
+        (err: unknown) => {
+          g.refreshing = false;
+          o.log.warn({ err, customerId: g.customerId }, 'quota refresh failed');
+        },
+      );
+  }
+
+  const timer = setInterval(() => {
+    for (const g of guards.values()) refresh(g);
+  }, o.refreshMs ?? 1000);
+  timer.unref();
+
+  return {
+    attach(policy, period, used) {
+      let g = guards.get(policy.customerId);
+      if (g === undefined) {
+        g = {
+          customerId: policy.customerId,
+          policy,
+          key: period.key,
+          refs: 0,
+          refreshing: false,
+          spent: 0,
+          limit: policy.limits.quotaBytes - used,
+          exceeded,
+        };
+        guards.set(policy.customerId, g);
+      } else g.policy = policy;
+      g.refs++;
+      return g;
+    },
+    release(c) {
+      const g = c as Guard;
+      if (--g.refs === 0 && guards.get(g.customerId) === g) guards.delete(g.customerId);
+    },
+    get size() {
+      return guards.size;
+    },
+    stop() {
+      clearInterval(timer);
+      guards.clear();
+    },
+  };
+}
