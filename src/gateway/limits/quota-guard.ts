@@ -49,11 +49,16 @@ export function createQuotaGuards(o: QuotaGuardOptions): QuotaGuards {
 
   function exceeded(this: Guard): void {
     this.limit = Number.POSITIVE_INFINITY; // one kick; the next refresh re-arms
-    const closed = o.kick(this.customerId);
-    o.log.info(
-      { customerId: this.customerId, code: 'PC_ERR_QUOTA_EXCEEDED', reason: 'quota_exceeded', closed },
-      'quota exhausted: connections closed',
-    );
+    const id = this.customerId;
+    // Called from a 'data' listener before the relay has written the chunk that
+    // crossed: close after it, so that chunk is metered like every other byte.
+    queueMicrotask(() => {
+      const closed = o.kick(id);
+      o.log.info(
+        { customerId: id, code: 'PC_ERR_QUOTA_EXCEEDED', reason: 'quota_exceeded', closed },
+        'quota exhausted: connections closed',
+      );
+    });
   }
 
   function refresh(g: Guard): void {
