@@ -29,6 +29,7 @@ export interface PortPool {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+const REUSE_PORT = ['linux', 'freebsd', 'sunos', 'aix'].includes(process.platform);
 
 export function createPortPool(opts: {
   host: string;
@@ -69,7 +70,11 @@ export function createPortPool(opts: {
         }
         resolve();
       });
-      server.listen({ port: e.port, host: opts.host, backlog: 1024 });
+      // SO_REUSEPORT (Linux, BSD): several gateway processes of one deployment
+      // serve the same ports and the kernel spreads new connections between
+      // them. A port held by another program without the option still fails
+      // with EADDRINUSE. Node raises an error where libuv lacks it (macOS, Windows).
+      server.listen({ port: e.port, host: opts.host, backlog: 1024, reusePort: REUSE_PORT });
     });
   }
 

@@ -1,0 +1,305 @@
+// Two real gateway processes (`portcullis up --role gateway`, child
+// processes) serving the SAME port through SO_REUSEPORT, sharing one
+// PostgreSQL database and one Redis (random key prefix). The test process runs
+// the API on the same store and Redis, as an `--role api` process would.
+//
+// - 200 concurrent CONNECT attempts, spread by the kernel over both processes,
+//   with a threads limit of 50: exactly 50 admitted (200), 150 refused (429);
+//   all released after close.
+// - Kick and ban through the API close every tunnel on both processes within 1 s.
+// - SIGKILL of one process: its threads are released (liveness TTL), the
+//   other's stay counted.
+//
+// Registered only when DATABASE_URL and REDIS_URL are both set (the embedded
+// store and memory live state cannot be shared between processes);
+// kick-api.test.ts is the single-process variant that always runs.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { buildApp } from '../../src/api/app.ts';
+import { bootstrap } from '../../src/bootstrap.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createRedisLive, type RedisLive } from '../../src/live/redis.ts';
+import { customers, plans, upstreams } from '../../src/store/schema.ts';
+import { createCipher, hashPassword } from '../../src/store/secrets.ts';
+import { MAIN } from '../cli/run.ts';
+import { eventually } from '../gateway/harness.ts';
+import { freePort } from '../helpers/peers.ts';
+import { DATABASE_URL, openTestStore, REDIS_URL, type TestStore } from '../helpers/store.ts';
+import { type EchoServer, openTunnel, startEcho, type Tunnel, within } from './kick-tunnels.ts';
+
+const SECRET = 'multi-process-test-secret-0123456789';
+
+interface Child {
+  proc: ChildProcess;
+  out: () => string;
+}
+
+function startGateway(env: Record<string, string>): Promise<Child> {
+  const proc = spawn(process.execPath, [MAIN, 'up'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const collect = (d: string) => {
+    out += d;
+  };
+  proc.stdout!.setEncoding('utf8').on('data', collect);
+  proc.stderr!.setEncoding('utf8').on('data', collect);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`gateway did not start in 60 s:\n${out}`));
+    }, 60_000);
+    const check = () => {
+      if (out.includes('"portcullis started"')) {
+        clearTimeout(timer);
+        proc.stdout!.off('data', check);
+        resolve({ proc, out: () => out });
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited ${code}:\n${out}`));
+    });
+  });
+}
+
+async function stopGateway(c: Child): Promise<void> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  const exited = new Promise((r) => c.proc.once('exit', r));
+  c.proc.kill('SIGTERM');
+  const t = setTimeout(() => c.proc.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+
+if (DATABASE_URL && REDIS_URL) {
+  describe('two gateway processes on one port', { timeout: 180_000 }, () => {
+    const prefix = `pc-mp-${randomBytes(4).toString('hex')}:`;
+    const dirs: string[] = [];
+    const children: Child[] = [];
+    let store: TestStore;
+    let live: RedisLive;
+    let redis: Redis;
+    let app: FastifyInstance;
+    let token: string;
+    let target: EchoServer;
+    let port: number;
+    let cid: number;
+
+    async function api(method: string, url: string, body?: unknown) {
+      const r = await app.inject({
+        method: method as 'POST',
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        payload: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: r.statusCode, body: r.body };
+    }
+
+    const open = (n: number) =>
+      Promise.all(
+        Array.from({ length: n }, () => openTunnel(port, 'mia', 'pw', target.target, '127.0.0.1', 15_000)),
+      );
+    /** thread counts per process as Redis holds them (one hash field per process) */
+    const fields = async () => Object.values(await redis.hgetall(`${prefix}thr:${cid}`)).map(Number);
+    const destroy = (ts: Tunnel[]) => {
+      for (const t of ts) t.socket.destroy();
+    };
+
+    before(async () => {
+      store = await openTestStore('postgres');
+      target = await startEcho();
+      port = await freePort();
+      const [plan] = await store.db
+        .insert(plans)
+        .values({ name: 'mp', threads: 50, rps: 0 })
+        .returning({ id: plans.id });
+      const [c] = await store.db
+        .insert(customers)
+        .values({
+          username: 'mia',
+          passwordHash: await hashPassword('pw'),
+          apiKeyHash: randomBytes(16).toString('hex'),
+          apiKeyPrefix: 'pck_mp',
+          planId: plan.id,
+        })
+        .returning({ id: customers.id });
+      cid = c.id;
+      await store.db.insert(upstreams).values({
+        protocol: 'direct',
+        host: '',
+        port: 0,
+        identity: 'mp-direct',
+        boundPort: port,
+      });
+
+      const dataDir = mkdtempSync(join(tmpdir(), 'pc-mp-api-'));
+      dirs.push(dataDir);
+      const config = loadConfig({
+        PORTCULLIS_DATA_DIR: dataDir,
+        PORTCULLIS_API_RATE_LIMIT: '0',
+        PORTCULLIS_SECRET: SECRET,
+        PORTCULLIS_ROLE: 'api',
+      });
+      token = (await bootstrap({ config, store })).generatedToken!;
+      live = createRedisLive({ url: REDIS_URL!, prefix });
+      await live.ready();
+      redis = new Redis(REDIS_URL!);
+      app = await buildApp({
+        config,
+        store,
+        live,
+        cipher: createCipher(Buffer.alloc(32, 7)),
+        log: pino({ level: 'silent' }),
+      });
+
+      for (let i = 0; i < 2; i++) {
+        const dir = mkdtempSync(join(tmpdir(), `pc-mp-gw${i}-`));
+        dirs.push(dir);
+        // One after the other: both run first-run bootstrap on the shared database.
+        children.push(
+          await startGateway({
+            DATABASE_URL: store.url!,
+            REDIS_URL: REDIS_URL!,
+            PORTCULLIS_REDIS_PREFIX: prefix,
+            PORTCULLIS_ROLE: 'gateway',
+            PORTCULLIS_PORTS: `${port}-${port}`,
+            PORTCULLIS_GATEWAY_HOST: '127.0.0.1',
+            PORTCULLIS_EGRESS_ALLOW: '127.0.0.0/8',
+            PORTCULLIS_DATA_DIR: dir,
+            PORTCULLIS_SECRET: SECRET,
+            PORTCULLIS_HEALTH_INTERVAL: '1h',
+            PORTCULLIS_LOG_LEVEL: 'info',
+          }),
+        );
+      }
+    });
+
+    after(async () => {
+      await Promise.all(children.map(stopGateway));
+      await app?.close();
+      await live?.close();
+      redis?.disconnect();
+      await target?.close();
+      await store?.close();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
+    test('the kernel spreads connections over both processes (and warms their credential caches)', async () => {
+      // Tunnels held in small batches until both processes hold some: each
+      // process verifies the password once (scrypt), then remembers it.
+      const held: Tunnel[] = [];
+      try {
+        for (let i = 0; i < 8 && (await fields()).length < 2; i++) held.push(...(await open(5)));
+        assert.ok(held.every((t) => t.status === 200));
+        assert.equal((await fields()).length, 2, 'both processes hold tunnels');
+      } finally {
+        destroy(held);
+      }
+      await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+
+    test('200 concurrent attempts over both processes, threads 50: exactly 50 admitted, all released', async () => {
+      const ts = await open(200);
+      try {
+        const ok = ts.filter((t) => t.status === 200).length;
+        const refused = ts.filter((t) => t.status === 429);
+        assert.equal(ok, 50, `admitted ${ok}`);
+        assert.equal(refused.length, 150, `refused ${refused.length}`);
+        for (const t of refused) assert.match(t.head, /threads_exceeded/);
+        assert.equal(await live.threads(cid), 50);
+        const perProcess = await fields();
+        assert.equal(
+          perProcess.reduce((a, b) => a + b, 0),
+          50,
+          `per process: ${perProcess}`,
+        );
+      } finally {
+        destroy(ts);
+      }
+      await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+
+    test('kick through the API closes every tunnel on both processes within 1 s', async () => {
+      const ts = await open(40);
+      try {
+        assert.equal(ts.filter((t) => t.status === 200).length, 40);
+        assert.equal((await fields()).length, 2, 'tunnels on both processes');
+        assert.equal((await api('POST', '/api/v1/customers/mia/kick')).status, 200);
+        assert.ok(
+          await within(
+            1000,
+            ts.map((t) => t.closed),
+          ),
+          'all closed within 1 s',
+        );
+      } finally {
+        destroy(ts);
+      }
+      await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+
+    test('ban through the API closes every tunnel within 1 s and both processes refuse (403)', async () => {
+      const ts = await open(40);
+      try {
+        assert.equal((await fields()).length, 2, 'tunnels on both processes');
+        assert.equal((await api('POST', '/api/v1/customers/mia/ban', { reason: 'test' })).status, 200);
+        assert.ok(
+          await within(
+            1000,
+            ts.map((t) => t.closed),
+          ),
+          'all closed within 1 s',
+        );
+        const again = await open(20);
+        destroy(again);
+        assert.deepEqual(new Set(again.map((t) => t.status)), new Set([403]));
+      } finally {
+        destroy(ts);
+        assert.equal((await api('POST', '/api/v1/customers/mia/unban')).status, 200);
+      }
+      await eventually(async () => {
+        const [t] = await open(1);
+        t.socket.destroy();
+        return t.status === 200;
+      }, 5000);
+      await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+
+    test('SIGKILL of one process releases its threads; the other keeps counting', async () => {
+      const ts = await open(30);
+      try {
+        assert.equal(ts.filter((t) => t.status === 200).length, 30);
+        assert.equal((await fields()).length, 2, 'tunnels on both processes');
+        const victim = children[1];
+        victim.proc.kill('SIGKILL');
+        await new Promise((r) => victim.proc.once('exit', r));
+        // The dead process's field goes when its liveness key expires (5 s TTL).
+        // (Fields of dead processes are reaped by the next count in Redis.)
+        await eventually(async () => {
+          await live.threads(cid);
+          return (await fields()).length === 1;
+        }, 15_000);
+        const survivors = ts.filter((t) => !t.socket.destroyed).length;
+        assert.ok(survivors > 0 && survivors < 30, `survivors ${survivors}`);
+        assert.equal(await live.threads(cid), survivors);
+      } finally {
+        destroy(ts);
+      }
+      await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+  });
+}
