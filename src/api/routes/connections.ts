@@ -27,7 +27,7 @@ const connection = {
     },
     upstream: {
       type: 'string',
-      description: 'upstream proxy used, without password ("direct" or empty when none)',
+      description: 'upstream used: protocol://host:port, "direct", or empty before one is chosen',
     },
     bytesUp: {
       type: 'integer',
