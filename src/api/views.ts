@@ -1,7 +1,7 @@
+import { compilePolicy } from '../store/repos/policies.ts';
 // Row → JSON shapes the API answers with (CONTRACT.md units: bytes, bytes/s,
 // seconds, ISO-8601 times). Secrets never leave through here.
 
-import type { CustomerPolicy, CustomerStatus, QuotaPeriod, StrikeMode } from '../domain/policy.ts';
 import { upstreamDisplay } from '../domain/upstream-line.ts';
 import type { AdminTokenRow } from '../store/repos/admin-tokens.ts';
 import type { CustomerIpRow, CustomerRow } from '../store/repos/customers.ts';
@@ -10,7 +10,6 @@ import type { PlanRow } from '../store/repos/plans.ts';
 import type { UpstreamRow } from '../store/repos/upstreams.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-const ms = (d: Date | null): number => (d ? d.getTime() : 0);
 
 export function planView(p: PlanRow) {
   return {
@@ -97,32 +96,5 @@ export function auditView(a: AuditRow) {
 }
 
 /** The same compiled shape the gateway enforces, for checkAccess on the API side. */
-export function toPolicy(c: CustomerRow, p: PlanRow): CustomerPolicy {
-  return {
-    customerId: c.id,
-    username: c.username,
-    passwordHash: c.passwordHash,
-    planId: p.id,
-    planName: p.name,
-    status: c.status as CustomerStatus,
-    bannedUntil: ms(c.bannedUntil),
-    expiresAt: ms(c.expiresAt),
-    startOnFirstUse: c.startOnFirstUse,
-    firstUsedAt: ms(c.firstUsedAt),
-    periodAnchor: ms(c.periodAnchor),
-    limits: {
-      threads: p.threads,
-      strikeMode: p.strikeMode as StrikeMode,
-      threadsHardCap: p.threadsHardCap ?? p.threads,
-      strikeWindowSec: p.strikeWindowSec,
-      lockoutSec: p.lockoutSec,
-      rps: p.rps,
-      bandwidth: p.bandwidth ?? 0,
-      connBandwidth: p.connBandwidth ?? 0,
-      ipMaxConns: p.ipMaxConns ?? 0,
-      ipRps: p.ipRps ?? 0,
-      quotaBytes: p.quotaBytes ?? 0,
-      quotaPeriod: p.quotaPeriod as QuotaPeriod,
-    },
-  };
-}
+/** The same compiled policy the gateway enforces (store/repos/policies.ts). */
+export const toPolicy = compilePolicy;

@@ -24,7 +24,8 @@ const ms = (d: Date | null): number => (d ? d.getTime() : 0);
 type CustomerRow = typeof customers.$inferSelect;
 type PlanRow = typeof plans.$inferSelect;
 
-function compile(c: CustomerRow, p: PlanRow): CustomerPolicy {
+/** One customer and its plan as the enforcement points and the API see them. */
+export function compilePolicy(c: CustomerRow, p: PlanRow): CustomerPolicy {
   return {
     customerId: c.id,
     username: c.username,
@@ -71,7 +72,7 @@ export async function loadCustomerPolicies(
     .from(customerIps)
     .where(ids ? inArray(customerIps.customerId, ids) : undefined);
   const byId = new Map<number, LoadedCustomer>();
-  for (const { c, p } of rows) byId.set(c.id, { policy: compile(c, p), cidrs: [] });
+  for (const { c, p } of rows) byId.set(c.id, { policy: compilePolicy(c, p), cidrs: [] });
   for (const ip of ipRows) {
     if (ip.expiresAt && ip.expiresAt.getTime() <= nowMs) continue;
     byId.get(ip.customerId)?.cidrs.push(ip.cidr);
