@@ -5,6 +5,7 @@
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { checkAccess } from '../domain/access.ts';
 import type { LiveEvent, LiveState } from '../live/live.ts';
 import type { Store } from '../store/db.ts';
 import { createSecurityEventsRepo } from '../store/repos/events.ts';
@@ -114,6 +115,17 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
     await pool.sync(upstreams.ports());
   }
 
+  // A ban publishes the change, then the kick; the kick acts at once but the
+  // reload reads the store, so a client reconnecting in between is admitted
+  // on the old policy. Once the new policy is in, such connections go too.
+  function closeRefused(customerId: number): void {
+    const p = policies.get(customerId);
+    const code = p ? checkAccess(p, now(), 0) : 'PC_ERR_DISABLED';
+    if (code === null) return;
+    const n = registry.kickCustomer(customerId);
+    if (n > 0) log.info({ customerId, closed: n, code }, 'connections closed after a policy change');
+  }
+
   function onEvent(ev: LiveEvent): void {
     // Kicks act at once: they must not wait behind a slow reload.
     if (ev.type === 'kick') {
@@ -127,8 +139,10 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
     }
     queue = queue
       .then(async () => {
-        if (ev.type === 'customer') await policies.reloadCustomers([ev.customerId]);
-        else if (ev.type === 'plan') await policies.reloadPlan(ev.planId);
+        if (ev.type === 'customer') {
+          await policies.reloadCustomers([ev.customerId]);
+          closeRefused(ev.customerId);
+        } else if (ev.type === 'plan') await policies.reloadPlan(ev.planId);
         else if (ev.type === 'upstreams') await reloadUpstreams();
       })
       .catch((err) => log.error({ err, event: ev }, 'gateway reload failed'));

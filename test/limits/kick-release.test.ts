@@ -113,3 +113,24 @@ test('at the limit: the next connection is refused 429 and the count stays exact
   for (const t of ts) t.socket.destroy();
   await drained();
 });
+
+test('a policy change that refuses the customer (ban, expiry) closes their connections once reloaded', async () => {
+  // No kick event here: only the change. This is what catches a reconnect
+  // admitted between a ban's kick and the reload of the banned policy.
+  const planId = await h.addPlan({ threads: 10 });
+  const id = await h.addCustomer('vic', 'pw', planId);
+  const a = await openTunnel(port, 'vic', 'pw', target.target);
+  assert.equal(a.status, 200);
+  await h.setCustomer(id, { status: 'banned' });
+  assert.ok(await within(3000, [a.closed]), 'closed after the reload');
+  await h.setCustomer(id, { status: 'active', expiresAt: new Date(Date.now() - 1000) });
+  const b = await openTunnel(port, 'vic', 'pw', target.target);
+  assert.equal(b.status, 403);
+  assert.match(b.head, /expired/);
+  await h.setCustomer(id, { expiresAt: null });
+  const c = await openTunnel(port, 'vic', 'pw', target.target);
+  assert.equal(c.status, 200);
+  await h.setCustomer(id, { expiresAt: new Date(Date.now() - 1000) });
+  assert.ok(await within(3000, [c.closed]), 'closed once expired');
+  await eventually(async () => (await h.live.threads(id)) === 0);
+});
