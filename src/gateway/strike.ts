@@ -80,7 +80,10 @@ export function createStrikeWatcher(opts: StrikeWatcherOptions): StrikeWatcher {
     const t = now();
     if ((await live.lockedUntil(p.customerId)) > t) return; // another process struck first
     // Lock first, then kick: a client reconnecting after the kick is refused.
-    await live.setLockout(p.customerId, lockedUntil);
+    await live.setLockout(p.customerId, lockedUntil).catch((err) => {
+      // redis.ts keeps it in its per-process fallback: this process still refuses.
+      log.warn({ err, customerId: p.customerId }, 'lock-out not shared: live state unreachable');
+    });
     await live.publish({ type: 'kick', customerId: p.customerId, reason: 'strike' }).catch((err) => {
       // redis.ts has already kicked locally; other processes learn of the lock-out on admission.
       log.warn({ err, customerId: p.customerId }, 'strike kick not published to other processes');

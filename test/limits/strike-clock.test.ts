@@ -207,3 +207,26 @@ test('store down: the lock-out and kick stand, the failure is only logged', asyn
   w.stop();
   await live.close();
 });
+
+test('live state refusing the lock-out write: the kick still happens and is recorded', async () => {
+  const p = policy({ strikeWindowSec: 1 });
+  const { clock, live, events, recorded, acquire } = setup(p);
+  const failing = { ...live, setLockout: () => Promise.reject(new Error('Redis is not connected')) };
+  const w = createStrikeWatcher({
+    live: failing,
+    policy: () => p,
+    record: async (e) => {
+      recorded.push(e);
+    },
+    log,
+    now: () => clock.t,
+    tickMs: 0,
+  });
+  await acquire(w, 3);
+  clock.t += S;
+  await w.tick();
+  assert.deepEqual(events, [{ type: 'kick', customerId: 7, reason: 'strike' }]);
+  assert.equal(recorded.length, 1);
+  w.stop();
+  await live.close();
+});
