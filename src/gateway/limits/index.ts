@@ -25,7 +25,7 @@ import type { Q } from '../../store/repos/types.ts';
 import { createUsageRepo } from '../../store/repos/usage.ts';
 import type { Conn } from '../registry.ts';
 import { createQuotaGuards } from './quota-guard.ts';
-import { type ConnMeter, createThrottle } from './throttle.ts';
+import { createThrottle } from './throttle.ts';
 
 const SEED_RETRY_MS = 10_000;
 
@@ -130,9 +130,15 @@ export function createLimits(o: LimitsOptions): Limits {
     refreshMs: o.quotaRefreshMs,
   });
 
-  function checkQuota(policy: CustomerPolicy, nowMs: number): Promise<ErrorCode | null> {
+  /** null: within quota (known from the running budget); else a promise of the answer. */
+  function checkQuota(policy: CustomerPolicy, nowMs: number): Promise<ErrorCode | null> | null {
     const id = policy.customerId;
     const period = periodOf(policy, nowMs);
+    // Connections of this customer here keep a budget refreshed every second:
+    // no live-state read per connection while it has room.
+    const known = guards.exhausted(id, period.key);
+    if (known === false) return null;
+    if (known === true) return Promise.resolve('PC_ERR_QUOTA_EXCEEDED');
     const s = seed(policy, period);
     const read = (): Promise<number> => live.periodBytes(id, period.key);
     return (s === null ? read() : s.then(read)).then((used) => {
@@ -183,12 +189,20 @@ export function createLimits(o: LimitsOptions): Limits {
         ipConns.set(k, n + 1);
       }
       const checks: Promise<ErrorCode | null>[] = [];
-      if (l.quotaBytes > 0) checks.push(checkQuota(policy, nowMs));
+      if (l.quotaBytes > 0) {
+        const q = checkQuota(policy, nowMs);
+        if (q !== null) checks.push(q);
+      }
       if (l.ipRps > 0) checks.push(live.takeTokens(`ip:${id}:${address}`, l.ipRps, l.ipRps).then(ipLimited));
       if (l.rps > 0) checks.push(live.takeTokens(`rps:${id}`, l.rps, l.rps).then(rateLimited));
       if (policy.startOnFirstUse && policy.firstUsedAt === 0 && !started.has(id))
         checks.push(startClock(policy, nowMs));
       if (checks.length === 0) return null;
+      if (checks.length === 1)
+        return checks[0].then((c) => {
+          if (c !== null) unreserve(policy, address);
+          return c;
+        });
       // Asked together: with Redis one round trip (auto-pipelined), not one per limit.
       return Promise.all(checks).then(
         (codes) => {
@@ -213,13 +227,9 @@ export function createLimits(o: LimitsOptions): Limits {
       const p = conn.policy;
       const l = p.limits;
       if (l.bandwidth <= 0 && l.connBandwidth <= 0 && l.quotaBytes <= 0) return;
-      const m: ConnMeter = {
-        cust: l.bandwidth > 0 ? throttle.customerGate(p.customerId, l.bandwidth) : null,
-        own: l.connBandwidth > 0 ? throttle.connGate(l.connBandwidth) : null,
-        quota:
-          l.quotaBytes > 0 ? guards.attach(p, periodOf(p, o.now()), lastUsed.get(p.customerId) ?? 0) : null,
-        watches: [],
-      };
+      const quota =
+        l.quotaBytes > 0 ? guards.attach(p, periodOf(p, o.now()), lastUsed.get(p.customerId) ?? 0) : null;
+      const m = throttle.meter(p.customerId, l.bandwidth, l.connBandwidth, quota);
       conn.meter = m;
       throttle.watch(m, conn.client, null);
     },

@@ -18,6 +18,8 @@ interface Guard extends Counter {
   key: string;
   refs: number;
   refreshing: boolean;
+  /** crossed in this period (until a refresh finds room again, e.g. a raised quota) */
+  exhausted: boolean;
 }
 
 export interface QuotaGuardOptions {
@@ -40,6 +42,12 @@ export interface QuotaGuards {
   /** The customer's budget, referenced once more; `used` is the period total just read at admission. */
   attach(policy: CustomerPolicy, period: Period, used: number): Counter;
   release(c: Counter): void;
+  /**
+   * From the running budget of a customer with connections here (refreshed
+   * <= 1 s ago): true/false when it knows for `periodKey`, undefined when the
+   * admission must ask live state.
+   */
+  exhausted(customerId: number, periodKey: string): boolean | undefined;
   readonly size: number;
   stop(): void;
 }
@@ -49,6 +57,7 @@ export function createQuotaGuards(o: QuotaGuardOptions): QuotaGuards {
 
   function exceeded(this: Guard): void {
     this.limit = Number.POSITIVE_INFINITY; // one kick; the next refresh re-arms
+    this.exhausted = true;
     const id = this.customerId;
     // Called from a 'data' listener before the relay has written the chunk that
     // crossed: close after it, so that chunk is metered like every other byte.
@@ -77,6 +86,7 @@ export function createQuotaGuards(o: QuotaGuardOptions): QuotaGuards {
           g.key = period.key;
           const quota = g.policy.limits.quotaBytes;
           g.limit = quota > 0 ? mark + quota - used : Number.POSITIVE_INFINITY;
+          g.exhausted = false;
           if (g.spent >= g.limit) g.exceeded();
         },
         (err: unknown) => {
@@ -103,12 +113,18 @@ export function createQuotaGuards(o: QuotaGuardOptions): QuotaGuards {
           refreshing: false,
           spent: 0,
           limit: policy.limits.quotaBytes - used,
+          exhausted: false,
           exceeded,
         };
         guards.set(policy.customerId, g);
       } else g.policy = policy;
       g.refs++;
       return g;
+    },
+    exhausted(customerId, periodKey) {
+      const g = guards.get(customerId);
+      if (g === undefined || g.key !== periodKey || g.refreshing) return undefined;
+      return g.exhausted || g.spent >= g.limit;
     },
     release(c) {
       const g = c as Guard;

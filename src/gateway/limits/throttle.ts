@@ -35,10 +35,12 @@ export function burstOf(rate: number): number {
 
 interface Gate {
   blocked: boolean;
-  watches: Set<Watch>;
+  /** the sockets it pauses: a customer's (a Set), or one connection's (its meter's list) */
+  watches: Iterable<Watch>;
 }
 
 export interface CustomerGate extends Gate {
+  watches: Set<Watch>;
   customerId: number;
   key: string;
   rate: number;
@@ -51,8 +53,8 @@ export interface CustomerGate extends Gate {
   dead: boolean;
 }
 
-export interface ConnGate extends Gate {
-  bucket: TokenBucket;
+/** A connection's own cap: a local token bucket (fields inline: one object per connection). */
+export interface ConnGate extends Gate, TokenBucket {
   timer: NodeJS.Timeout | null;
 }
 
@@ -80,10 +82,17 @@ interface Watch {
 }
 
 export interface Throttle {
-  /** The customer's gate (one per customer in this process), referenced once more. */
-  customerGate(customerId: number, rate: number): CustomerGate;
-  connGate(rate: number): ConnGate;
-  /** Counts `sock`'s incoming bytes against the meter; `peer` is where they go. Re-watching updates the peer. */
+  /**
+   * A connection's meter: the customer's gate when `bandwidth` > 0 (one per
+   * customer in this process, referenced once more), its own gate when
+   * `connBandwidth` > 0, and the quota budget.
+   */
+  meter(customerId: number, bandwidth: number, connBandwidth: number, quota: Counter | null): ConnMeter;
+  /**
+   * Counts `sock`'s incoming bytes against the meter; `peer` is where they go.
+   * Re-watching updates the peer. Watches end with release() (the connection's
+   * close); a socket closed before (an HTTP leg) is dropped at the next watch.
+   */
   watch(m: ConnMeter, sock: net.Socket, peer: net.Socket | null): void;
   /** The connection is gone: drop its watches and references. */
   release(m: ConnMeter): void;
@@ -155,7 +164,7 @@ export function createThrottle({ live }: { live: LiveState }): Throttle {
 
   function connTick(g: ConnGate): void {
     g.timer = null;
-    const wait = msUntil(g.bucket, 0, performance.now());
+    const wait = msUntil(g, 0, performance.now());
     if (wait > 0) {
       g.timer = setTimeout(connTick, wait, g);
       g.timer.unref();
@@ -164,66 +173,68 @@ export function createThrottle({ live }: { live: LiveState }): Throttle {
 
   function chargeConn(g: ConnGate, n: number): void {
     const t = performance.now();
-    if (charge(g.bucket, n, t) < 0 && !g.blocked) {
+    if (charge(g, n, t) < 0 && !g.blocked) {
       block(g);
-      g.timer = setTimeout(connTick, msUntil(g.bucket, 0, t), g);
+      g.timer = setTimeout(connTick, msUntil(g, 0, t), g);
       g.timer.unref();
     }
   }
 
-  function unwatch(w: Watch): void {
-    w.m.cust?.watches.delete(w);
-    w.m.own?.watches.delete(w);
-    const i = w.m.watches.indexOf(w);
-    if (i >= 0) w.m.watches.splice(i, 1);
-  }
-
-  return {
-    customerGate(customerId, rate) {
-      let g = gates.get(customerId);
-      if (g === undefined) {
-        g = {
-          customerId,
-          key: `bw:${customerId}`,
-          rate: 0,
-          burst: 0,
-          grant: 0,
-          credit: 0,
-          asking: false,
-          timer: null,
-          refs: 0,
-          dead: false,
-          blocked: false,
-          watches: new Set(),
-        };
-        gates.set(customerId, g);
-      }
-      // The newest admission's plan wins (a plan change applies to new connections).
-      g.rate = rate;
-      g.burst = burstOf(rate);
-      g.grant = grantOf(rate);
-      g.refs++;
-      return g;
-    },
-    connGate(rate) {
-      return {
-        bucket: createTokenBucket(rate, burstOf(rate), performance.now()),
+  function customerGate(customerId: number, rate: number): CustomerGate {
+    let g = gates.get(customerId);
+    if (g === undefined) {
+      g = {
+        customerId,
+        key: `bw:${customerId}`,
+        rate: 0,
+        burst: 0,
+        grant: 0,
+        credit: 0,
+        asking: false,
         timer: null,
+        refs: 0,
+        dead: false,
         blocked: false,
         watches: new Set(),
       };
+      gates.set(customerId, g);
+    }
+    // The newest admission's plan wins (a plan change applies to new connections).
+    g.rate = rate;
+    g.burst = burstOf(rate);
+    g.grant = grantOf(rate);
+    g.refs++;
+    // Buy the first grant now, so a new customer's first bytes do not wait for it.
+    if (g.credit < g.grant / 2 && !g.asking && g.timer === null) ask(g);
+    return g;
+  }
+
+  return {
+    meter(customerId, bandwidth, connBandwidth, quota) {
+      const watches: Watch[] = [];
+      let own: ConnGate | null = null;
+      if (connBandwidth > 0) {
+        const b = createTokenBucket(connBandwidth, burstOf(connBandwidth), performance.now());
+        own = { ...b, timer: null, blocked: false, watches };
+      }
+      return { cust: bandwidth > 0 ? customerGate(customerId, bandwidth) : null, own, quota, watches };
     },
     watch(m, sock, peer) {
-      for (const w of m.watches) {
+      const ws = m.watches;
+      for (let i = ws.length - 1; i >= 0; i--) {
+        const w = ws[i];
         if (w.sock === sock) {
           w.peer = peer;
           return;
         }
+        if (w.sock.destroyed) {
+          m.cust?.watches.delete(w);
+          ws.splice(i, 1);
+        }
       }
       const w: Watch = { sock, peer, held: false, m };
-      m.watches.push(w);
+      ws.push(w);
       m.cust?.watches.add(w);
-      m.own?.watches.add(w);
       sock.on('data', (chunk: Buffer) => {
         const n = chunk.length;
         const q = m.quota;
@@ -243,11 +254,11 @@ export function createThrottle({ live }: { live: LiveState }): Throttle {
         sock.pause();
         w.held = true;
       }
-      sock.once('close', () => unwatch(w));
     },
     release(m) {
-      for (const w of [...m.watches]) unwatch(w);
       const c = m.cust;
+      if (c !== null) for (const w of m.watches) c.watches.delete(w);
+      m.watches.length = 0;
       if (c !== null && --c.refs === 0) {
         c.dead = true;
         if (c.timer) clearTimeout(c.timer);
