@@ -21,7 +21,9 @@ const all: Record<string, number | string> = {
 const only = process.env.BENCH_LIMITS?.split(',');
 const limits =
   mode === 'on'
-    ? Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.includes(k) || k === 'quotaPeriod'))
+    ? Object.fromEntries(
+        Object.entries(all).filter(([k]) => !only || only.includes(k) || k === 'quotaPeriod'),
+      )
     : {};
 const planId = await h.addPlan({ name: `bench-${mode}`, threads: 1_000_000, ...limits });
 await h.addCustomer(user, pass, planId);
