@@ -1,6 +1,7 @@
 // What route modules receive from buildApp: services, auth hooks and helpers.
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { ConnInfo } from '../domain/connection.ts';
 import type { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
 import type { ServiceContext } from './services/context.ts';
 import type { CustomerService } from './services/customers.ts';
@@ -10,19 +11,7 @@ import type { UsageService } from './services/usage.ts';
 
 export type GatewayStatus = () => Map<number, { state: string; error?: string }>;
 
-/** One live connection of the in-process gateway (its ConnInfo; declared here so api never imports gateway). */
-export interface LiveConnection {
-  id: string;
-  customerId: number;
-  username: string;
-  clientAddress: string;
-  port: number;
-  target: string;
-  upstream: string;
-  bytesUp: number;
-  bytesDown: number;
-  since: string;
-}
+export type LiveConnection = ConnInfo;
 export type GatewayConnections = () => LiveConnection[];
 
 export interface RouteDeps {

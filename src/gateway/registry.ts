@@ -6,6 +6,7 @@
 // Usage is pushed to live state on close and by a 1 s sweep for long tunnels.
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import type { ConnInfo } from '../domain/connection.ts';
 import type { CustomerPolicy } from '../domain/policy.ts';
 import { quotaPeriod } from '../domain/quota-period.ts';
 import type { LiveState } from '../live/live.ts';
@@ -33,18 +34,7 @@ export interface Conn {
   meter: ConnMeter | null;
 }
 
-export interface ConnInfo {
-  id: string;
-  customerId: number;
-  username: string;
-  clientAddress: string;
-  port: number;
-  target: string;
-  upstream: string;
-  bytesUp: number;
-  bytesDown: number;
-  since: string;
-}
+export type { ConnInfo };
 
 export interface Registry {
   open(policy: CustomerPolicy, client: net.Socket, port: number, target: string, upstream: string): Conn;
