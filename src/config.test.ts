@@ -9,7 +9,7 @@ test('defaults match CONTRACT.md', () => {
   assert.deepEqual(c.gateway.ports, { from: 4000, to: 4999 });
   assert.deepEqual(c.gateway.egressAllow, []);
   assert.equal(c.api.rateLimitPerMin, 300);
-  assert.deepEqual(c.roles, ['gateway', 'api', 'radius', 'jobs']);
+  assert.deepEqual(c.roles, ['gateway', 'api', 'jobs']);
   assert.ok(c.dataDir.endsWith('/data'));
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.gateway));
 });
@@ -28,6 +28,7 @@ test('bad values name the variable and what is expected', () => {
     [{ PORTCULLIS_EGRESS_ALLOW: '127.0.0.0/8,nope' }, /PORTCULLIS_EGRESS_ALLOW: "nope" is not an IP/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must start with postgres/],
     [{ PORTCULLIS_ROLE: 'gateway,web' }, /"web" is not one of/],
+    [{ PORTCULLIS_ROLE: 'radius' }, /"radius" is not one of all, gateway, api, jobs/],
     [{ PORTCULLIS_IDLE_TIMEOUT: 'forever' }, /PORTCULLIS_IDLE_TIMEOUT: expected a duration/],
     [{ PORTCULLIS_ADMIN_TOKEN: 'short' }, /PORTCULLIS_ADMIN_TOKEN: must be at least 16/],
   ];

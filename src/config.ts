@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { parseCidr } from './domain/cidr.ts';
 import { parseDuration } from './domain/units.ts';
 
-const ROLES = ['gateway', 'api', 'radius', 'jobs'] as const;
+// RADIUS joins as a role when it is built; until then naming it is an error,
+// not a role that silently does nothing.
+const ROLES = ['gateway', 'api', 'jobs'] as const;
 export type Role = (typeof ROLES)[number];
 
 const duration = (fallback: string) =>

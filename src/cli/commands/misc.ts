@@ -52,7 +52,7 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
   role: {
     kind: 'string',
     value: 'ROLES',
-    help: 'all, or a comma list of gateway, api, radius, jobs (default all)',
+    help: 'all, or a comma list of gateway, api, jobs (default all)',
   },
   'log-level': {
     kind: 'string',
