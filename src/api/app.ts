@@ -16,6 +16,7 @@ import type { Store } from '../store/db.ts';
 import { createRepos } from '../store/repos/index.ts';
 import type { Cipher } from '../store/secrets.ts';
 import type { GatewayConnections, GatewayStatus, RouteDeps } from './deps.ts';
+import { JSON_LIMIT } from './limits.ts';
 import { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
@@ -51,8 +52,6 @@ export interface AppDeps {
   /** clock (ms since epoch); tests inject one */
   now?: () => number;
 }
-
-export const JSON_LIMIT = 1024 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;

@@ -1,12 +1,12 @@
 // Admin: upstream import (text/plain proxy.txt), list, unbind, and the port map.
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../deps.ts';
+import { IMPORT_LIMIT } from '../limits.ts';
 import { errors, idParams, importAnswer, upstreamAnswer } from '../schemas.ts';
 import { upstreamView } from '../views.ts';
 
 const tags = ['upstreams'];
 const security = [{ adminToken: [] }];
-export const IMPORT_LIMIT = 10 * 1024 * 1024;
 
 export async function upstreamRoutes(app: FastifyInstance, d: RouteDeps) {
   const listing = async () => {

@@ -3,6 +3,7 @@
 // it, so the CLI and the dashboard refuse the same lines with the same words.
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { IMPORT_LIMIT } from '../../api/limits.ts';
 import { table } from '../output.ts';
 import { createProgress, noProgress, type Progress } from '../progress.ts';
 import { CliError, type Command } from '../spec.ts';
@@ -108,6 +109,13 @@ export const upstreamCommands: Command[] = [
           `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
         );
       }
+      // The API refuses a list over its limit as soon as it sees the length; a
+      // client still uploading would then see a reset, not the answer.
+      if (data.length > IMPORT_LIMIT)
+        throw new CliError(
+          `${file === '-' ? 'the list' : file} is ${data.length} bytes, over the API's import limit of ${IMPORT_LIMIT} bytes (PC_ERR_PAYLOAD_TOO_LARGE)\n` +
+            '  import it in parts (known upstreams keep their ports)',
+        );
       const progress =
         out.stderrTTY && data.length >= PROGRESS_MIN_BYTES
           ? createProgress(out.stderr, data.length, 'uploading')
