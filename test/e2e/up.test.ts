@@ -203,6 +203,12 @@ test('first start prints the token once; the walk-through works; a restart keeps
       headers: { authorization: `Bearer ${token}` },
     });
     assert.ok((await ports.text()).includes(String(gatewayPort)), 'the upstream keeps its port');
+
+    // SIGHUP reloads policies and upstreams; without a handler it would end the process.
+    second.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(second.child.exitCode, null, 'still running after SIGHUP');
+    assert.equal((await fetch(`${env.PORTCULLIS_URL}/healthz`)).status, 200);
   } finally {
     assert.equal(await stopUp(second), 0);
   }
