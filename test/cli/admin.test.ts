@@ -298,3 +298,26 @@ test('unknown commands and flags exit 2 with the nearest suggestion; --help exit
   assert.match(help.stdout, /--for DURATION +ban length, e\.g\. 30m, 1h, 7d/);
   assert.match(help.stdout, /Examples:\n {2}portcullis ban alice --for 1h/);
 });
+
+test('unlock lifts a strike lock-out; connections says when no gateway runs in the API process', async () => {
+  assert.equal((await run('customer', 'add', 'judy', '--plan', 'Pro')).code, 0);
+  const c = await json('customer', 'show', 'judy');
+  await api.live.setLockout(c.id, Date.now() + 3_600_000);
+  const locked = await run('usage', 'judy');
+  assert.match(locked.stdout, /locked out: +until /);
+  const unlock = await run('unlock', 'judy');
+  assert.equal(unlock.code, 0, unlock.stderr);
+  assert.match(unlock.stdout, /unlocked judy/);
+  assert.equal((await api.live.lockedUntil(c.id)) > Date.now(), false);
+  const missing = await run('unlock', 'nobody');
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /PC_ERR_NOT_FOUND/);
+
+  const conns = await run('connections', '--customer', 'judy');
+  assert.equal(conns.code, 0, conns.stderr);
+  assert.match(conns.stdout, /no gateway runs in the API process/);
+  const raw = await json('connections');
+  assert.equal(raw.scope, 'none');
+  const bad = await run('connections', '--port', 'http');
+  assert.equal(bad.code, 2);
+});

@@ -1,6 +1,6 @@
-// usage, kick, ban, unban: day-to-day operations on one customer.
+// usage, kick, ban, unban, unlock, connections: day-to-day operations.
 import * as f from '../format.ts';
-import { keyValues } from '../output.ts';
+import { keyValues, table } from '../output.ts';
 import type { Command } from '../spec.ts';
 
 interface Usage {
@@ -94,4 +94,63 @@ export const opsCommands: Command[] = [
       out.print(`unbanned ${args[0]}`);
     },
   },
+  {
+    name: 'unlock',
+    summary: 'lift a strike lock-out before it ends (a ban is lifted with unban)',
+    args: [{ name: 'NAME', help: 'username' }],
+    examples: ['portcullis unlock alice'],
+    async run({ args, json, out, api }) {
+      const r = await api.request('POST', `${user(args[0])}/unlock`, { json: {} });
+      if (json) return out.json(r ?? {});
+      out.print(`unlocked ${args[0]}`);
+    },
+  },
+  {
+    name: 'connections',
+    summary: 'live connections of the gateway in the API process (the live view)',
+    flags: {
+      customer: { kind: 'string', value: 'NAME', help: 'only this customer' },
+      port: { kind: 'int', value: 'PORT', help: 'only this gateway port', example: '--port 4000' },
+    },
+    examples: ['portcullis connections', 'portcullis connections --customer alice'],
+    async run({ flags, json, out, api }) {
+      const q = new URLSearchParams();
+      if (typeof flags.customer === 'string') q.set('customer', flags.customer);
+      if (typeof flags.port === 'number') q.set('port', String(flags.port));
+      const r = await api.request<{ scope: string; items: LiveConn[] }>(
+        'GET',
+        `/api/v1/connections${q.size ? `?${q}` : ''}`,
+      );
+      if (json) return out.json(r);
+      if (r.scope === 'none')
+        return out.print('no gateway runs in the API process (see docs/limits.md, Live view)');
+      out.print(
+        table(
+          ['ID', 'CUSTOMER', 'CLIENT', 'PORT', 'TARGET', 'UP', 'DOWN', 'SINCE'],
+          r.items.map((c) => [
+            c.id,
+            c.username,
+            c.clientAddress,
+            String(c.port),
+            c.target,
+            f.size(c.bytesUp),
+            f.size(c.bytesDown),
+            f.time(c.since),
+          ]),
+          { right: [3, 5, 6] },
+        ),
+      );
+    },
+  },
 ];
+
+interface LiveConn {
+  id: string;
+  username: string;
+  clientAddress: string;
+  port: number;
+  target: string;
+  bytesUp: number;
+  bytesDown: number;
+  since: string;
+}
