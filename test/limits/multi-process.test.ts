@@ -7,6 +7,7 @@
 //   with a threads limit of 50: exactly 50 admitted (200), 150 refused (429);
 //   all released after close.
 // - Kick and ban through the API close every tunnel on both processes within 1 s.
+// - Requests/s and bandwidth of one customer are one budget across both.
 // - SIGKILL of one process: its threads are released (liveness TTL), the
 //   other's stay counted.
 //
@@ -31,11 +32,15 @@ import { customers, plans, upstreams } from '../../src/store/schema.ts';
 import { createCipher, hashPassword } from '../../src/store/secrets.ts';
 import { MAIN } from '../cli/run.ts';
 import { eventually } from '../gateway/harness.ts';
+import { type Origin, startOrigin } from '../helpers/origin.ts';
 import { freePort } from '../helpers/peers.ts';
 import { DATABASE_URL, openTestStore, REDIS_URL, type TestStore } from '../helpers/store.ts';
+import { measureRate } from './bandwidth.ts';
 import { type EchoServer, openTunnel, startEcho, type Tunnel, within } from './kick-tunnels.ts';
 
 const SECRET = 'multi-process-test-secret-0123456789';
+const RPS = 10;
+const BANDWIDTH = 1_000_000;
 
 interface Child {
   proc: ChildProcess;
@@ -93,6 +98,7 @@ if (DATABASE_URL && REDIS_URL) {
     let app: FastifyInstance;
     let token: string;
     let target: EchoServer;
+    let origin: Origin;
     let port: number;
     let cid: number;
 
@@ -122,6 +128,7 @@ if (DATABASE_URL && REDIS_URL) {
     before(async () => {
       store = await openTestStore('postgres');
       target = await startEcho();
+      origin = await startOrigin();
       port = await freePort();
       const [plan] = await store.db
         .insert(plans)
@@ -136,8 +143,25 @@ if (DATABASE_URL && REDIS_URL) {
           apiKeyPrefix: 'pck_mp',
           planId: plan.id,
         })
-        .returning({ id: customers.id });
+        .returning({ id: customers.id, passwordHash: customers.passwordHash });
       cid = c.id;
+      // One customer per shared limit: requests/s and bandwidth.
+      const limited = await store.db
+        .insert(plans)
+        .values([
+          { name: 'mp-rps', threads: 500, rps: RPS },
+          { name: 'mp-bw', threads: 50, rps: 0, bandwidth: BANDWIDTH },
+        ])
+        .returning({ id: plans.id });
+      await store.db.insert(customers).values(
+        ['rae', 'bea'].map((username, i) => ({
+          username,
+          passwordHash: c.passwordHash,
+          apiKeyHash: randomBytes(16).toString('hex'),
+          apiKeyPrefix: `pck_${username}`,
+          planId: limited[i].id,
+        })),
+      );
       await store.db.insert(upstreams).values({
         protocol: 'direct',
         host: '',
@@ -194,6 +218,7 @@ if (DATABASE_URL && REDIS_URL) {
       await live?.close();
       redis?.disconnect();
       await target?.close();
+      await origin?.close();
       await store?.close();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     });
@@ -291,6 +316,39 @@ if (DATABASE_URL && REDIS_URL) {
         return t.status === 200;
       }, 5000);
       await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+
+    test('requests/s is one bucket across both processes', async () => {
+      // Burst = rate: RPS connections at once, plus what refills while the
+      // attempts run. Each process on its own bucket would admit about twice.
+      const t0 = performance.now();
+      const ts = await Promise.all(
+        Array.from({ length: 60 }, () => openTunnel(port, 'rae', 'pw', target.target, '127.0.0.1', 15_000)),
+      );
+      const elapsedS = (performance.now() - t0) / 1000;
+      try {
+        const ok = ts.filter((t) => t.status === 200).length;
+        const limited = ts.filter((t) => t.status === 429 && /rate_limited/.test(t.head)).length;
+        assert.equal(ok + limited, 60, `every attempt answered 200 or 429 rate_limited (${ok} + ${limited})`);
+        const most = RPS + Math.ceil(RPS * elapsedS);
+        assert.ok(
+          ok >= RPS && ok <= most,
+          `admitted ${ok} in ${elapsedS.toFixed(2)} s; at most ${most} allowed`,
+        );
+      } finally {
+        destroy(ts);
+      }
+      await eventually(async () => (await live.threads(cid)) === 0, 5000);
+    });
+
+    test('bandwidth is one cap across both processes: 20 sockets get 1 MB/s ±5%', async (t) => {
+      const run = await measureRate(port, origin, 'bea', { sockets: 20, via: 'connect' });
+      const ratio = run.rate / BANDWIDTH;
+      t.diagnostic(`${(run.rate / 1e6).toFixed(3)} MB/s, ${(ratio * 100).toFixed(1)}% of the cap`);
+      assert.ok(
+        Math.abs(ratio - 1) <= 0.05,
+        `${(run.rate / 1e6).toFixed(3)} MB/s (${(ratio * 100).toFixed(1)}%)`,
+      );
     });
 
     test('SIGKILL of one process releases its threads; the other keeps counting', async () => {
