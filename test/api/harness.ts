@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app.ts';
+import type { GatewayConnections } from '../../src/api/deps.ts';
 import { bootstrap } from '../../src/bootstrap.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createLive } from '../../src/live/index.ts';
 import type { LiveState } from '../../src/live/live.ts';
 import type { Store } from '../../src/store/db.ts';
-import { createCipher } from '../../src/store/secrets.ts';
+import { type Cipher, createCipher } from '../../src/store/secrets.ts';
 import { openTestStore, REDIS_URL } from '../helpers/store.ts';
 
 export interface Api {
@@ -21,6 +22,7 @@ export interface Api {
   store: Store;
   live: LiveState;
   config: Readonly<Config>;
+  cipher: Cipher;
   token: string;
   req(method: string, url: string, opts?: ReqOpts): Promise<Res>;
   close(): Promise<void>;
@@ -47,6 +49,9 @@ export interface StartOpts {
   store?: Store;
   now?: () => number;
   gatewayStatus?: () => Map<number, { state: string; error?: string }>;
+  gatewayConnections?: GatewayConnections;
+  /** the built web console to serve at / (default web/dist) */
+  webDir?: string;
 }
 
 export async function startApi(opts: StartOpts = {}): Promise<Api> {
@@ -63,14 +68,17 @@ export async function startApi(opts: StartOpts = {}): Promise<Api> {
     prefix: `pc-test-${randomBytes(4).toString('hex')}:`,
   });
   const log = pino({ level: 'silent' });
+  const cipher = createCipher(randomBytes(32));
   const app = await buildApp({
     config,
     store,
     live,
-    cipher: createCipher(randomBytes(32)),
+    cipher,
     log,
     now: opts.now,
     gatewayStatus: opts.gatewayStatus,
+    gatewayConnections: opts.gatewayConnections,
+    webDir: opts.webDir,
   });
   const boot = await bootstrap({ config, store });
   const token = boot.generatedToken ?? config.adminToken!;
@@ -108,6 +116,7 @@ export async function startApi(opts: StartOpts = {}): Promise<Api> {
     store,
     live,
     config,
+    cipher,
     token,
     req,
     async close() {
