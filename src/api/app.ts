@@ -18,17 +18,23 @@ import type { Cipher } from '../store/secrets.ts';
 import type { GatewayConnections, GatewayStatus, RouteDeps } from './deps.ts';
 import { JSON_LIMIT } from './limits.ts';
 import { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
+import { registerAuthLockout } from './plugins/auth-lockout.ts';
+import { registerCleanText } from './plugins/clean-text.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
+import { registerFiniteNumbers } from './plugins/finite-numbers.ts';
 import { registerMetrics } from './plugins/metrics.ts';
 import { registerRateLimit } from './plugins/rate-limit.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { healthRoutes, internalRoutes } from './routes/health.ts';
 import { meRoutes } from './routes/me.ts';
 import { planRoutes } from './routes/plans.ts';
+import { portalRoutes } from './routes/portal.ts';
 import { proxiesPhpRoute } from './routes/proxies-php.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { upstreamRoutes } from './routes/upstreams.ts';
+import { DEFAULT_WEB_DIR, webRoutes } from './routes/web.ts';
 import { errorAnswer } from './schemas.ts';
 import { createChangeFeed } from './services/change-feed.ts';
 import type { ServiceContext } from './services/context.ts';
@@ -51,6 +57,8 @@ export interface AppDeps {
   metrics?: Registry;
   /** clock (ms since epoch); tests inject one */
   now?: () => number;
+  /** the built web console (vite build output) served at `/`; default web/dist */
+  webDir?: string;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -95,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Shared by every route's error answers; the OpenAPI document names it once.
   app.addSchema({ $id: 'Error', ...errorAnswer });
   registerErrorHandling(app);
+  registerCleanText(app);
+  registerFiniteNumbers(app);
   registerRateLimit(app, { perMinute: deps.config.api.rateLimitPerMin, now });
   registerMetrics(app, deps.metrics);
 
@@ -108,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
     changes: createChangeFeed(deps.live),
   };
+  // Before the routes: a locked-out attempt is refused before any auth hook looks at it.
+  await registerAuthLockout(app, { ...ctx, log: deps.log });
   const d: RouteDeps = {
     ctx,
     log: deps.log,
@@ -135,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (s) => internalRoutes(s, d), { prefix: '/api/internal' });
   await app.register(async (s) => proxiesPhpRoute(s, d));
   await app.register(async (s) => meRoutes(s, d), { prefix: '/api/v1' });
+  await app.register(async (s) => portalRoutes(s, d), { prefix: '/api/v1' });
   await app.register(
     async (s) => {
       s.addHook('onRequest', d.adminAuth);
@@ -143,10 +156,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await upstreamRoutes(s, d);
       await tokenRoutes(s, d);
       await connectionRoutes(s, d);
+      await consoleRoutes(s, d);
     },
     { prefix: '/api/v1' },
   );
 
   app.get('/api/docs', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(async (s) => webRoutes(s, { dir: deps.webDir ?? DEFAULT_WEB_DIR }));
   return app;
 }

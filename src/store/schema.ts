@@ -87,6 +87,25 @@ export const customerIps = pgTable(
   (t) => [index('customer_ips_customer_idx').on(t.customerId)],
 );
 
+/** Customer portal sign-ins: a random token stored as SHA-256, valid until expiresAt and
+ * while the customer's password is the one it was issued under (passwordFp). */
+export const customerSessions = pgTable(
+  'customer_sessions',
+  {
+    id: serial('id').primaryKey(),
+    customerId: integer('customer_id')
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    /** SHA-256 of the password hash at sign-in: a password change ends the session */
+    passwordFp: text('password_fp').notNull(),
+    ip: text('ip'),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: created(),
+  },
+  (t) => [index('customer_sessions_customer_idx').on(t.customerId)],
+);
+
 export const upstreams = pgTable(
   'upstreams',
   {
@@ -177,6 +196,7 @@ export const schemaTables = {
   plans,
   customers,
   customerIps,
+  customerSessions,
   upstreams,
   adminTokens,
   auditEvents,

@@ -65,3 +65,13 @@ export async function launchChromium(proxy: BrowserProxy): Promise<Browser> {
     },
   });
 }
+
+/** Headless Chromium without a proxy (the web console tests load pages straight from the API). */
+export async function launchChromiumDirect(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    timeout: LAUNCH_TIMEOUT_MS,
+    args: ['--headless', ...QUIET],
+  });
+}

@@ -77,6 +77,8 @@ export async function meRoutes(app: FastifyInstance, d: RouteDeps) {
         tags,
         security,
         summary: 'Whitelist one of my addresses or blocks',
+        description:
+          "409 PC_ERR_CONFLICT when the block is, contains or lies inside another customer's whitelist entry.",
         body: ipBody,
         response: { 201: ipAnswerSchema, ...errors(400, 401, 409) },
       },
@@ -87,6 +89,7 @@ export async function meRoutes(app: FastifyInstance, d: RouteDeps) {
         request.body.cidr,
         request.body.note,
         request.body.expiresAt,
+        { exclusive: true },
       );
       return reply.code(201).send(ipView(row));
     },

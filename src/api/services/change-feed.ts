@@ -7,7 +7,8 @@
 import type { LiveEvent, LiveState } from '../../live/live.ts';
 
 export interface ChangeFeed {
-  on(handler: (e: LiveEvent) => void): void;
+  /** Adds a handler; the answer removes it. */
+  on(handler: (e: LiveEvent) => void): () => void;
   publish(e: LiveEvent): Promise<void>;
 }
 
@@ -20,6 +21,7 @@ export function createChangeFeed(live: LiveState): ChangeFeed {
   return {
     on: (h) => {
       handlers.add(h);
+      return () => handlers.delete(h);
     },
     async publish(e) {
       deliver(e);

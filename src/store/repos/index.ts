@@ -3,6 +3,7 @@ import { createAdminTokensRepo } from './admin-tokens.ts';
 import { createCustomersRepo } from './customers.ts';
 import { createAuditRepo, createSecurityEventsRepo } from './events.ts';
 import { createPlansRepo } from './plans.ts';
+import { createSessionsRepo } from './sessions.ts';
 import { createSettingsRepo } from './settings.ts';
 import type { Q } from './types.ts';
 import { createUpstreamsRepo } from './upstreams.ts';
@@ -18,6 +19,7 @@ export function createRepos(db: Q) {
     securityEvents: createSecurityEventsRepo(db),
     usage: createUsageRepo(db),
     settings: createSettingsRepo(db),
+    sessions: createSessionsRepo(db),
   };
 }
 
