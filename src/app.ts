@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { Config } from './config.ts';
+import { checkDataDir } from './data-dir.ts';
 import { createGateway } from './gateway/index.ts';
 import { startJobs } from './jobs/index.ts';
 import { createLive } from './live/index.ts';
@@ -25,6 +26,8 @@ export interface Running {
 
 export async function startPortcullis(config: Readonly<Config>, log: Logger): Promise<Running> {
   const started = performance.now();
+  // Before anything is opened or written there (PC_ERR_DATA_DIR names the path and why).
+  checkDataDir(config.dataDir, { embedded: !config.databaseUrl });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     pgliteDir: join(config.dataDir, 'pgdata'),

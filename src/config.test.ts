@@ -14,6 +14,18 @@ test('defaults match CONTRACT.md', () => {
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.gateway));
 });
 
+test('credential lock-out: 10 distinct failures in 10 minutes lock for 15 minutes; 0 disables', () => {
+  assert.deepEqual(loadConfig({}).authLockout, { limit: 10, windowSec: 600, lockoutSec: 900 });
+  assert.deepEqual(
+    loadConfig({
+      PORTCULLIS_AUTH_FAIL_LIMIT: '0',
+      PORTCULLIS_AUTH_FAIL_WINDOW: '30s',
+      PORTCULLIS_AUTH_LOCKOUT: '1h',
+    }).authLockout,
+    { limit: 0, windowSec: 30, lockoutSec: 3600 },
+  );
+});
+
 test('flags override the environment', () => {
   const c = loadConfig({ PORTCULLIS_API_PORT: '9000' }, { 'api-port': '9100', ports: '5000-5010' });
   assert.equal(c.api.port, 9100);
@@ -30,7 +42,13 @@ test('bad values name the variable and what is expected', () => {
     [{ PORTCULLIS_ROLE: 'gateway,web' }, /"web" is not one of/],
     [{ PORTCULLIS_ROLE: 'radius' }, /"radius" is not one of all, gateway, api, jobs/],
     [{ PORTCULLIS_IDLE_TIMEOUT: 'forever' }, /PORTCULLIS_IDLE_TIMEOUT: expected a duration/],
+    // A longer timer would fire after 1 ms (Node clamps it), not never.
+    [{ PORTCULLIS_IDLE_TIMEOUT: '30d' }, /PORTCULLIS_IDLE_TIMEOUT: expected a duration of at most 2147482s/],
+    [{ PORTCULLIS_CONNECT_TIMEOUT: '25d' }, /PORTCULLIS_CONNECT_TIMEOUT: expected a duration of at most/],
     [{ PORTCULLIS_ADMIN_TOKEN: 'short' }, /PORTCULLIS_ADMIN_TOKEN: must be at least 16/],
+    [{ PORTCULLIS_AUTH_FAIL_LIMIT: '-1' }, /PORTCULLIS_AUTH_FAIL_LIMIT: expected a whole number/],
+    [{ PORTCULLIS_AUTH_FAIL_LIMIT: 'ten' }, /PORTCULLIS_AUTH_FAIL_LIMIT: expected a whole number/],
+    [{ PORTCULLIS_AUTH_LOCKOUT: '15 minutes' }, /PORTCULLIS_AUTH_LOCKOUT: expected a duration/],
   ];
   for (const [env, re] of cases)
     assert.throws(

@@ -12,7 +12,11 @@ import { parseDuration } from './domain/units.ts';
 const ROLES = ['gateway', 'api', 'jobs'] as const;
 export type Role = (typeof ROLES)[number];
 
-const duration = (fallback: string) =>
+/** The longest delay a Node timer keeps (2^31-1 ms); a longer one fires after 1 ms. */
+const TIMER_MAX_SEC = Math.floor(2 ** 31 / 1000) - 1;
+
+/** `timer`: the value becomes a setTimeout/setInterval delay, so it must fit one. */
+const duration = (fallback: string, timer = false) =>
   z
     .string()
     .default(fallback)
@@ -20,6 +24,11 @@ const duration = (fallback: string) =>
       const v = parseDuration(s);
       if (Number.isNaN(v))
         ctx.addIssue({ code: 'custom', message: 'expected a duration like 30, 10s, 5m or 1h' });
+      else if (timer && v > TIMER_MAX_SEC)
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration of at most ${TIMER_MAX_SEC}s (about 24 days)`,
+        });
       return v;
     });
 
@@ -71,6 +80,13 @@ const schema = z.object({
   PORTCULLIS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   PORTCULLIS_EGRESS_ALLOW: cidrList,
   PORTCULLIS_INTERNAL_ALLOW: cidrList,
+  PORTCULLIS_AUTH_FAIL_LIMIT: z.coerce
+    .number({ error: 'expected a whole number of failed attempts (0 disables lock-outs)' })
+    .int('expected a whole number of failed attempts (0 disables lock-outs)')
+    .min(0, 'expected a whole number of failed attempts (0 disables lock-outs)')
+    .default(10),
+  PORTCULLIS_AUTH_FAIL_WINDOW: duration('10m'),
+  PORTCULLIS_AUTH_LOCKOUT: duration('15m'),
   PORTCULLIS_API_RATE_LIMIT: z.coerce
     .number({ error: 'expected a whole number of requests per minute' })
     .int()
@@ -91,11 +107,11 @@ const schema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
   PORTCULLIS_FAILOVER: bool,
-  PORTCULLIS_HEALTH_INTERVAL: duration('30s'),
-  PORTCULLIS_CONNECT_TIMEOUT: duration('10s'),
-  PORTCULLIS_IDLE_TIMEOUT: duration('5m'),
-  PORTCULLIS_HEADER_TIMEOUT: duration('10s'),
-  PORTCULLIS_DRAIN_TIMEOUT: duration('10s'),
+  PORTCULLIS_HEALTH_INTERVAL: duration('30s', true),
+  PORTCULLIS_CONNECT_TIMEOUT: duration('10s', true),
+  PORTCULLIS_IDLE_TIMEOUT: duration('5m', true),
+  PORTCULLIS_HEADER_TIMEOUT: duration('10s', true),
+  PORTCULLIS_DRAIN_TIMEOUT: duration('10s', true),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
@@ -128,6 +144,12 @@ export interface Config {
   adminToken: string | undefined;
   secret: string | undefined;
   internalAllow: string[];
+  /**
+   * Credential lock-out (gateway and API): `limit` distinct failed attempts
+   * within `windowSec` lock the client IP, and the username, for `lockoutSec`.
+   * Any of them 0: off. See docs/security.md.
+   */
+  authLockout: { limit: number; windowSec: number; lockoutSec: number };
   roles: Role[];
   logLevel: string;
   databaseUrl: string | undefined;
@@ -203,6 +225,11 @@ export function loadConfig(
     adminToken: e.PORTCULLIS_ADMIN_TOKEN,
     secret: e.PORTCULLIS_SECRET,
     internalAllow: ['127.0.0.0/8', '::1', ...e.PORTCULLIS_INTERNAL_ALLOW],
+    authLockout: {
+      limit: e.PORTCULLIS_AUTH_FAIL_LIMIT,
+      windowSec: e.PORTCULLIS_AUTH_FAIL_WINDOW,
+      lockoutSec: e.PORTCULLIS_AUTH_LOCKOUT,
+    },
     roles: e.PORTCULLIS_ROLE,
     logLevel: e.PORTCULLIS_LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,

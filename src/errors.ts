@@ -35,6 +35,12 @@ export const ERRORS = {
   PC_ERR_BANNED: def(403, SOCKS.NOT_ALLOWED, 'banned', 'Account banned'),
   PC_ERR_DISABLED: def(403, SOCKS.NOT_ALLOWED, 'disabled', 'Account disabled'),
   PC_ERR_LOCKED_OUT: def(403, SOCKS.NOT_ALLOWED, 'timeout', 'Locked out for exceeding the thread limit'),
+  PC_ERR_AUTH_LOCKED: def(
+    429,
+    SOCKS.NOT_ALLOWED,
+    'auth_locked',
+    'Too many failed sign-in attempts from this address or for this username; try again later',
+  ),
   PC_ERR_QUOTA_EXCEEDED: def(403, SOCKS.NOT_ALLOWED, 'quota_exceeded', 'Data quota exhausted'),
   PC_ERR_TARGET_FORBIDDEN: def(403, SOCKS.NOT_ALLOWED, 'target_forbidden', 'Target address is not allowed'),
   PC_ERR_THREADS_EXCEEDED: def(429, SOCKS.NOT_ALLOWED, 'threads_exceeded', 'Too many concurrent connections'),
@@ -107,6 +113,8 @@ export const ERRORS = {
   PC_ERR_PAYLOAD_TOO_LARGE: def(413, SOCKS.GENERAL_FAILURE, 'payload_too_large', 'Request body too large'),
   PC_ERR_TOO_MANY_REQUESTS: def(429, SOCKS.GENERAL_FAILURE, 'too_many_requests', 'Too many requests'),
   PC_ERR_STORE_UNAVAILABLE: def(503, SOCKS.GENERAL_FAILURE, 'store_unavailable', 'Database is unavailable'),
+  // Start-up
+  PC_ERR_DATA_DIR: def(500, SOCKS.GENERAL_FAILURE, 'data_dir_unusable', 'Data directory is not usable'),
   PC_ERR_INTERNAL: def(500, SOCKS.GENERAL_FAILURE, 'internal', 'Internal error'),
 } as const satisfies Record<string, ErrorDef>;
 

@@ -188,6 +188,12 @@ export const customerListQuery = {
     offset: { ...int(0), default: 0 },
     plan: { type: 'string', minLength: 1, maxLength: 64 },
     status: { type: 'string', enum: ['active', 'disabled', 'banned'] },
+    q: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'part of the username (case-insensitive)',
+    },
   },
 } as const;
 

@@ -17,9 +17,9 @@ export interface Ip {
 }
 
 function v4ToBig(text: string): bigint {
-  let v = 0n;
-  for (const part of text.split('.')) v = (v << 8n) | BigInt(Number(part));
-  return v;
+  // Per connection (whitelist and egress checks): number arithmetic, one BigInt at the end.
+  const p = text.split('.');
+  return BigInt(((Number(p[0]) << 24) >>> 0) + (Number(p[1]) << 16) + (Number(p[2]) << 8) + Number(p[3]));
 }
 
 function v6ToBig(text: string): bigint {

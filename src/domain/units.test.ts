@@ -32,3 +32,11 @@ test('formatBytes', () => {
   assert.equal(formatBytes(10e9), '10.0 GB');
   assert.equal(formatBytes(1.5e6), '1.50 MB');
 });
+
+test('amounts too large to hold exactly are malformed, not Infinity or a rounded guess', () => {
+  for (const t of ['8192TiB', '9'.repeat(40), `1${'0'.repeat(400)}`])
+    assert.ok(Number.isNaN(parseSize(t)), `size ${t}`);
+  assert.ok(Number.isNaN(parseRate('73000000000mbit')));
+  assert.ok(Number.isNaN(parseDuration('99999999999999w')));
+  assert.equal(parseSize('8191TiB'), 8191 * 1024 ** 4);
+});

@@ -1,6 +1,8 @@
 // Human units for the CLI and environment: "10GB", "1MB/s", "15m", "30d".
 // JSON always carries plain numbers (bytes, bytes/s, seconds); these parsers
-// only translate what people type.
+// only translate what people type. A result is always a whole number that
+// JavaScript holds exactly, or NaN: "8192TiB" or forty digits are malformed
+// rather than 9007199254740992 or Infinity.
 
 const SIZE: Record<string, number> = {
   b: 1,
@@ -34,7 +36,13 @@ export function parseSize(text: string): number {
   if (!m) return Number.NaN;
   const unit = m[2].toLowerCase();
   const mult = unit === '' ? 1 : SIZE[unit];
-  return mult === undefined ? Number.NaN : Math.round(Number(m[1]) * mult);
+  return mult === undefined ? Number.NaN : exact(Number(m[1]) * mult);
+}
+
+/** Rounded to a whole number; NaN unless that is a safe integer. */
+function exact(n: number): number {
+  const v = Math.round(n);
+  return Number.isSafeInteger(v) ? v : Number.NaN;
 }
 
 /** Parses "1MB/s", "100KB/s", "8mbit" (bits), "1000" (bytes/s). NaN when malformed. */
@@ -43,7 +51,7 @@ export function parseRate(text: string): number {
   const bits = /^(\d+(?:\.\d+)?)\s*([kmg]?)bit(?:\/s|ps)?$/i.exec(t);
   if (bits) {
     const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[bits[2].toLowerCase()] ?? 1;
-    return Math.round((Number(bits[1]) * mult) / 8);
+    return exact((Number(bits[1]) * mult) / 8);
   }
   return parseSize(t.replace(/\/s$|ps$/i, ''));
 }
@@ -54,7 +62,7 @@ export function parseDuration(text: string): number {
   if (!m) return Number.NaN;
   const unit = m[2].toLowerCase();
   const mult = unit === '' ? 1 : DURATION[unit];
-  return mult === undefined ? Number.NaN : Math.round(Number(m[1]) * mult);
+  return mult === undefined ? Number.NaN : exact(Number(m[1]) * mult);
 }
 
 export function formatBytes(n: number): string {

@@ -1,11 +1,12 @@
 // Moves the usage counted in live state into the store's hourly buckets. Runs
-// every second: with the in-memory live state a SIGKILL then loses at most one
-// second of byte accounting; with Redis the counters survive the process and
+// every second, and each drain first takes the gateway's socket counters up to
+// that instant (live.onFlush): with the in-memory live state a SIGKILL then
+// loses at most the last second of byte accounting; with Redis the counters survive the process and
 // the drain is atomic, so any number of jobs processes may run it.
 import type { Logger } from 'pino';
 import type { LiveState, UsageDelta } from '../live/live.ts';
 import type { Store } from '../store/db.ts';
-import { createUsageRepo } from '../store/repos/usage.ts';
+import { createUsageRepo, mergeDeltas } from '../store/repos/usage.ts';
 
 export interface UsageFlusher {
   /** one drain + write; resolves to the number of buckets written */
@@ -31,7 +32,8 @@ export function startUsageFlush(opts: {
     running ??= (async () => {
       try {
         await opts.live.flush();
-        const deltas = pending.concat(await opts.live.drainUsage());
+        // Merged per customer and hour: a long outage keeps one delta each, not one per second.
+        const deltas = mergeDeltas(pending.concat(await opts.live.drainUsage()));
         pending = deltas;
         if (deltas.length === 0) return 0;
         await repo.add(deltas);

@@ -113,14 +113,39 @@ function contract(name: string, harness: () => Harness & { cleanup(): Promise<vo
       assert.equal(await a.periodBytes(30, 'm1'), 1232, 'draining hourly usage keeps the period counter');
     });
 
-    it('seedPeriodBytes sets a missing counter and never overwrites one', async () => {
+    it('onFlush producers add their counts to every flush and drain, until unregistered', async () => {
+      const a = await h.open();
+      let calls = 0;
+      const off = a.onFlush(() => {
+        calls++;
+        a.addUsage(35, 'm1', 10, 20, 0, 0);
+      });
+      await a.flush();
+      assert.ok(calls >= 1, 'a flush runs the producer');
+      const drained = (await a.drainUsage()).filter((d) => d.customerId === 35);
+      const bytes = drained.reduce((s, d) => s + d.bytesUp + d.bytesDown, 0);
+      assert.equal(bytes, 30 * calls, 'the drain carries what the producer added, up to the drain');
+      off();
+      const before = calls;
+      await a.flush();
+      assert.deepEqual(await a.drainUsage(), []);
+      assert.equal(calls, before, 'unregistered: not run again');
+    });
+
+    it('seedPeriodBytes raises a counter to the store total, never lowers it', async () => {
       const a = await h.open();
       await a.seedPeriodBytes(40, 'd1', 100);
-      await a.seedPeriodBytes(40, 'd1', 500);
-      assert.equal(await a.periodBytes(40, 'd1'), 100);
+      assert.equal(await a.periodBytes(40, 'd1'), 100, 'a missing counter starts from the store');
+      await a.seedPeriodBytes(40, 'd1', 50);
+      assert.equal(await a.periodBytes(40, 'd1'), 100, 'a lower store total changes nothing');
       a.addUsage(40, 'd1', 4, 6, 0, 0);
       await a.flush();
       assert.equal(await a.periodBytes(40, 'd1'), 110);
+      await a.seedPeriodBytes(40, 'd1', 110);
+      assert.equal(await a.periodBytes(40, 'd1'), 110, 'seeding again with what it holds: no double count');
+      // The counter lost what it held (Redis restarted empty): the store's total wins.
+      await a.seedPeriodBytes(40, 'd1', 500);
+      assert.equal(await a.periodBytes(40, 'd1'), 500);
       await a.drainUsage();
     });
 
@@ -135,6 +160,46 @@ function contract(name: string, harness: () => Harness & { cleanup(): Promise<vo
       await a.setLockout(51, h.now() + 60_000);
       await a.setLockout(51, 0);
       assert.equal(await a.lockedUntil(51), 0);
+    });
+
+    it('credential failures: the limit-th in the window locks the key, once, for every handle', async () => {
+      const [a, b] = [await h.open(), await h.open()];
+      const key = `u:contract-${randomBytes(3).toString('hex')}`;
+      assert.deepEqual(await a.authFailure(key, 3, 60_000, 400), { until: 0, fresh: false });
+      assert.deepEqual(await b.authFailure(key, 3, 60_000, 400), { until: 0, fresh: false });
+      const t = h.now();
+      const third = await a.authFailure(key, 3, 60_000, 400);
+      assert.equal(third.fresh, true, 'the third failure sets the lock-out');
+      assert.ok(third.until >= t + 400 && third.until < t + 400 + 1000, `until ${third.until - t} ms ahead`);
+      assert.deepEqual(
+        await b.authFailure(key, 3, 60_000, 400),
+        { until: third.until, fresh: false },
+        'while locked: the same end, not set again, nothing counted',
+      );
+      assert.equal((await b.authLocks()).get(key), third.until);
+      await h.advance(500);
+      assert.equal((await a.authLocks()).has(key), false, 'expired');
+      assert.deepEqual(
+        await a.authFailure(key, 3, 60_000, 400),
+        { until: 0, fresh: false },
+        'the count started again from zero',
+      );
+    });
+
+    it('credential failures: the window forgets old failures; clearAuthLock lifts a lock-out', async () => {
+      const a = await h.open();
+      const key = `ip:192.0.2.${randomBytes(1)[0]}`;
+      await a.authFailure(key, 2, 300, 60_000);
+      await h.advance(400);
+      assert.equal(
+        (await a.authFailure(key, 2, 300, 60_000)).until,
+        0,
+        'the first failure fell out of the window',
+      );
+      assert.equal((await a.authFailure(key, 2, 300, 60_000)).fresh, true);
+      await a.clearAuthLock(key);
+      assert.equal((await a.authLocks()).has(key), false);
+      assert.deepEqual(await a.authFailure(key, 2, 300, 60_000), { until: 0, fresh: false });
     });
 
     it('publishes events to every subscriber, including the publisher', async () => {
@@ -378,6 +443,9 @@ describe('live state: Redis unreachable', () => {
       assert.equal(await live.periodBytes(1, 'm'), 30);
       await live.setLockout(1, Date.now() + 60_000).catch(() => {});
       assert.ok((await live.lockedUntil(1)) > Date.now());
+      assert.equal((await live.authFailure('ip:192.0.2.1', 2, 60_000, 60_000)).fresh, false);
+      assert.equal((await live.authFailure('ip:192.0.2.1', 2, 60_000, 60_000)).fresh, true);
+      assert.ok(((await live.authLocks()).get('ip:192.0.2.1') ?? 0) > Date.now());
       await assert.rejects(live.ping());
       await assert.rejects(live.flush());
       const seen: LiveEvent[] = [];

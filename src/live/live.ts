@@ -17,7 +17,15 @@ export type LiveEvent =
   /** a plan changed: reload every customer on it */
   | { type: 'plan'; planId: number }
   /** upstreams were imported, removed or changed: rebind ports */
-  | { type: 'upstreams' };
+  | { type: 'upstreams' }
+  /** a credential lock-out was set (`until` ms since epoch) or lifted (`until` 0); key as in authFailure */
+  | { type: 'auth-lock'; key: string; until: number };
+
+/** What authFailure() answers: the lock end (ms since epoch, 0 = not locked) and whether this call set it. */
+export interface AuthFailure {
+  until: number;
+  fresh: boolean;
+}
 
 export interface UsageDelta {
   customerId: number;
@@ -72,7 +80,11 @@ export interface LiveState {
   ): void;
   /** Bytes (up + down) counted in the period, across processes, including unflushed local increments. */
   periodBytes(customerId: number, periodKey: string): Promise<number>;
-  /** Seeds a period counter from the store (after a restart) unless it already exists. */
+  /**
+   * Raises a period counter to at least `bytes` (the store's total for the
+   * period, a lower bound of the truth), never lowers it: after a restart of
+   * the process (memory) or of an empty Redis the counter starts from the store.
+   */
   seedPeriodBytes(customerId: number, periodKey: string, bytes: number): Promise<void>;
   /** Hands over (and forgets) the hourly usage counted so far, for the store. */
   drainUsage(): Promise<UsageDelta[]>;
@@ -81,12 +93,37 @@ export interface LiveState {
   lockedUntil(customerId: number): Promise<number>;
   setLockout(customerId: number, untilMs: number): Promise<void>;
 
+  /**
+   * Counts one failed authentication under `key` (`ip:<address>`, `u:<username>`)
+   * in a fixed window of `windowMs` that starts at the key's first failure. The
+   * `limit`-th failure locks the key for `lockMs` and forgets the count. While
+   * the key is locked, nothing is counted and the lock end is answered.
+   */
+  authFailure(key: string, limit: number, windowMs: number, lockMs: number): Promise<AuthFailure>;
+  /** Credential lock-outs in force now (key -> end, ms since epoch), for a starting process. */
+  authLocks(): Promise<Map<string, number>>;
+  /** Lifts the lock-out of `key` and forgets its failures. */
+  clearAuthLock(key: string): Promise<void>;
+
   publish(event: LiveEvent): Promise<void>;
   /** Handlers run for events published by any process, including this one. */
   subscribe(handler: (event: LiveEvent) => void): () => void;
 
   /** Pushes batched increments now (graceful stop, tests). */
   flush(): Promise<void>;
+  /**
+   * Registers a producer run synchronously at the start of every flush (the
+   * periodic one and explicit ones) and of every drainUsage(): it adds what
+   * it counted elsewhere (the gateway's socket counters), so each flush
+   * carries every byte up to that instant. Returns the unregister function.
+   */
+  onFlush(producer: () => void): () => void;
+  /**
+   * Registers a handler run when the shared backend lost what it held (a
+   * Redis that restarted empty): counters seeded from the store must be
+   * seeded again. Memory never calls it. Returns the unregister function.
+   */
+  onReset(handler: () => void): () => void;
   /** Throws when the backing service does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

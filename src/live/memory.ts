@@ -5,7 +5,7 @@
 // Hot path: acquire/release/takeTokens/addUsage touch one or two Map entries
 // and allocate nothing once a customer's entries exist (the bucket, the
 // current-hour delta and the period counter are mutated in place).
-import type { LiveEvent, LiveState } from './live.ts';
+import type { AuthFailure, LiveEvent, LiveState } from './live.ts';
 import { createHourly, createPeriodCounters } from './usage-acc.ts';
 
 export interface MemoryLiveOptions {
@@ -16,6 +16,10 @@ export interface MemoryLiveOptions {
   /** How often full token buckets are forgotten (ms); 0 disables the sweep. Default 60 s. */
   sweepMs?: number;
 }
+
+/** Failure counters and credential lock-outs kept at most (an attacker chooses the keys). */
+const MAX_AUTH_KEYS = 100_000;
+const NOT_LOCKED: AuthFailure = Object.freeze({ until: 0, fresh: false });
 
 interface Bucket {
   tokens: number;
@@ -36,7 +40,10 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
   const hourly = createHourly(now);
   const periods = createPeriodCounters();
   const lockouts = new Map<number, number>();
+  const authFails = new Map<string, { n: number; reset: number }>();
+  const authLocks = new Map<string, number>();
   const handlers = new Set<(event: LiveEvent) => void>();
+  const producers = new Set<() => void>();
 
   // Buckets of idle keys (e.g. one per client IP) would pile up; a full bucket
   // carries no state, so forgetting it is exact.
@@ -48,6 +55,7 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
           for (const [k, b] of buckets) {
             if (b.tokens + ((t - b.last) * b.rate) / 1000 >= b.burst) buckets.delete(k);
           }
+          pruneAuth(t);
         }, sweepMs)
       : undefined;
   sweep?.unref();
@@ -72,6 +80,53 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
     if (b.tokens < n) return false;
     b.tokens -= n;
     return true;
+  }
+
+  function pruneAuth(t: number): void {
+    for (const [k, f] of authFails) if (f.reset <= t) authFails.delete(k);
+    for (const [k, until] of authLocks) if (until <= t) authLocks.delete(k);
+  }
+
+  /** Makes room for one more entry: expired ones first, then the oldest (insertion order). */
+  function roomFor<V>(m: Map<string, V>, t: number): void {
+    if (m.size < MAX_AUTH_KEYS) return;
+    pruneAuth(t);
+    for (const k of m.keys()) {
+      if (m.size < MAX_AUTH_KEYS) break;
+      m.delete(k);
+    }
+  }
+
+  function authFailure(key: string, limit: number, windowMs: number, lockMs: number): AuthFailure {
+    const t = now();
+    const locked = authLocks.get(key);
+    if (locked !== undefined) {
+      if (locked > t) return { until: locked, fresh: false };
+      authLocks.delete(key);
+    }
+    let f = authFails.get(key);
+    if (f === undefined || f.reset <= t) {
+      if (f === undefined) roomFor(authFails, t);
+      f = { n: 0, reset: t + windowMs };
+      authFails.set(key, f);
+    }
+    f.n++;
+    if (f.n < limit) return NOT_LOCKED;
+    authFails.delete(key);
+    roomFor(authLocks, t);
+    const until = t + lockMs;
+    authLocks.set(key, until);
+    return { until, fresh: true };
+  }
+
+  function produce(): void {
+    for (const p of producers) {
+      try {
+        p();
+      } catch (err) {
+        opts.onHandlerError?.(err);
+      }
+    }
   }
 
   function acquire(customerId: number, cap: number): number {
@@ -111,10 +166,12 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
       return Promise.resolve(periods.get(customerId, periodKey));
     },
     seedPeriodBytes(customerId, periodKey, bytes) {
-      if (!periods.has(customerId, periodKey)) periods.set(customerId, periodKey, bytes);
+      if (periods.get(customerId, periodKey) < bytes || !periods.has(customerId, periodKey))
+        periods.set(customerId, periodKey, bytes);
       return Promise.resolve();
     },
     drainUsage() {
+      produce();
       return Promise.resolve(hourly.take());
     },
 
@@ -130,6 +187,21 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
     setLockout(customerId, untilMs) {
       if (untilMs <= now()) lockouts.delete(customerId);
       else lockouts.set(customerId, untilMs);
+      return Promise.resolve();
+    },
+
+    authFailure(key, limit, windowMs, lockMs) {
+      return Promise.resolve(authFailure(key, limit, windowMs, lockMs));
+    },
+    authLocks() {
+      const t = now();
+      const out = new Map<string, number>();
+      for (const [k, until] of authLocks) if (until > t) out.set(k, until);
+      return Promise.resolve(out);
+    },
+    clearAuthLock(key) {
+      authLocks.delete(key);
+      authFails.delete(key);
       return Promise.resolve();
     },
 
@@ -153,7 +225,19 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
     },
 
     flush() {
+      produce();
       return Promise.resolve();
+    },
+    // Nothing shared to lose: the process's own memory goes only with the process.
+    onReset() {
+      return () => {};
+    },
+    onFlush(producer) {
+      const p = () => producer();
+      producers.add(p);
+      return () => {
+        producers.delete(p);
+      };
     },
     ping() {
       return Promise.resolve();
@@ -161,6 +245,7 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
     close() {
       if (sweep) clearInterval(sweep);
       handlers.clear();
+      producers.clear();
       return Promise.resolve();
     },
   };

@@ -55,11 +55,32 @@ end
 return 1
 `;
 
-/** Refreshes the liveness key; returns 0 when it had expired (our fields may have been reaped). */
+/**
+ * Refreshes the liveness key (KEYS[1], TTL ARGV[1] ms) and reads the epoch
+ * key (KEYS[2]), creating it with ARGV[2] when missing. Returns {1|0, epoch}:
+ * 0 when the liveness key had expired (our fields may have been reaped); an
+ * epoch other than the one seen before means Redis lost what it held
+ * (restarted empty, flushed).
+ */
 const HEARTBEAT = `
 local old = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-if old then return 1 else return 0 end
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[2], epoch)
+end
+if old then return {1, epoch} else return {0, epoch} end
+`;
+
+/**
+ * Raises a period counter to at least ARGV[1] (the store's total: a lower
+ * bound of the truth), never lowers it; TTL ARGV[2] s.
+ */
+const SEED = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+return 1
 `;
 
 /**
@@ -125,6 +146,28 @@ end
 return 1
 `;
 
+/**
+ * One failed authentication (see LiveState.authFailure). KEYS[1] = the key's
+ * failure counter, KEYS[2] = the lock-out set (member = key, score = end ms).
+ * ARGV: member, limit, window ms, lock end ms, now ms (the caller's clock: a
+ * lock-out is minutes long, host clock skew does not matter). Returns
+ * {end or '0', 1 when this call set the lock-out}.
+ */
+const AUTH_FAIL = `
+local u = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if u and tonumber(u) > tonumber(ARGV[5]) then return {u, 0} end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+if n < tonumber(ARGV[2]) then return {'0', 0} end
+redis.call('DEL', KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+-- The set lives as long as its last lock-out.
+local want = tonumber(ARGV[4]) - tonumber(ARGV[5])
+if redis.call('PTTL', KEYS[2]) < want then redis.call('PEXPIRE', KEYS[2], want) end
+return {ARGV[4], 1}
+`;
+
 /** Takes the hourly usage hash and deletes it in one step. */
 const DRAIN = `
 local v = redis.call('HGETALL', KEYS[1])
@@ -136,19 +179,31 @@ export interface LiveScripts {
   pcThreads(key: string, cap: number, pid: string, procPrefix: string): Promise<number>;
   pcRelease(key: string, pid: string): Promise<number>;
   pcReconcile(...args: Array<string | number>): Promise<number>;
-  pcHeartbeat(key: string, ttlMs: number): Promise<number>;
+  pcHeartbeat(key: string, epochKey: string, ttlMs: number, candidate: string): Promise<[number, string]>;
+  pcSeed(key: string, bytes: number, ttlS: number): Promise<number>;
   pcBucket(key: string, rate: number, burst: number, n: number): Promise<number>;
   pcFlush(...args: Array<string | number>): Promise<number>;
   pcDrain(key: string): Promise<string[]>;
+  pcAuthFail(
+    counter: string,
+    locks: string,
+    member: string,
+    limit: number,
+    windowMs: number,
+    untilMs: number,
+    nowMs: number,
+  ): Promise<[string, number]>;
 }
 
 export function defineScripts(client: Redis): Redis & LiveScripts {
   client.defineCommand('pcThreads', { numberOfKeys: 1, lua: THREADS });
   client.defineCommand('pcRelease', { numberOfKeys: 1, lua: RELEASE });
   client.defineCommand('pcReconcile', { numberOfKeys: 0, lua: RECONCILE });
-  client.defineCommand('pcHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
+  client.defineCommand('pcHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
+  client.defineCommand('pcSeed', { numberOfKeys: 1, lua: SEED });
   client.defineCommand('pcBucket', { numberOfKeys: 1, lua: BUCKET });
   client.defineCommand('pcFlush', { numberOfKeys: 0, lua: FLUSH });
   client.defineCommand('pcDrain', { numberOfKeys: 1, lua: DRAIN });
+  client.defineCommand('pcAuthFail', { numberOfKeys: 2, lua: AUTH_FAIL });
   return client as Redis & LiveScripts;
 }

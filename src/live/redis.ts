@@ -54,7 +54,9 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
   const log = opts.log ?? silent;
   const procPrefix = `${prefix}proc:`;
   const procKey = procPrefix + pid;
+  const epochKey = `${prefix}epoch`;
   const channel = `${prefix}events`;
+  const authLocksKey = `${prefix}authlocks`;
 
   const common: RedisOptions = {
     connectTimeout: 2000,
@@ -95,6 +97,10 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
   let flushing: Promise<void> | undefined;
   const lastKnown = new Map<string, number>();
   const handlers = new Set<(event: LiveEvent) => void>();
+  const producers = new Set<() => void>();
+  const resetHandlers = new Set<() => void>();
+  /** the epoch key's value last seen; another one means Redis lost its data */
+  let epoch: string | undefined;
 
   function degrade(err: unknown): void {
     if (down || closed) return;
@@ -140,7 +146,34 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
 
   async function beat(): Promise<void> {
     if (closed || client.status !== 'ready') return;
-    const wasAlive = await client.pcHeartbeat(procKey, heartbeatMs);
+    const [wasAlive, seen] = await client.pcHeartbeat(
+      procKey,
+      epochKey,
+      heartbeatMs,
+      randomBytes(8).toString('hex'),
+    );
+    if (epoch !== undefined && seen !== epoch) {
+      log.warn(
+        {},
+        'live state: Redis lost its data (restarted empty?); counters seeded from the store are seeded again',
+      );
+      for (const h of resetHandlers) {
+        try {
+          h();
+        } catch (err) {
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'live reset handler failed');
+        }
+      }
+    }
+    epoch = seen;
+    if (down) {
+      // A command failed (a timeout on a stalled server) while the connection
+      // stayed up, so no 'ready' will follow: the answered heartbeat is the
+      // sign Redis is back. Thread counts taken meanwhile are written back.
+      down = false;
+      markDirty();
+      log.info({}, 'live state: Redis answers again, reconciling');
+    }
     if (wasAlive === 0 && held.size > 0) markDirty();
     if (dirty) await reconcile();
   }
@@ -206,6 +239,14 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
   }
 
   function flush(): Promise<void> {
+    // What producers counted elsewhere (socket counters) joins this flush.
+    for (const p of producers) {
+      try {
+        p();
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'live flush producer failed');
+      }
+    }
     // One flush at a time (sequence order); a second caller also pushes what
     // accumulated since the running flush started.
     const run = (flushing ?? Promise.resolve()).then(push, push);
@@ -300,7 +341,7 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
       return stored + pendingBytes.get(customerId, periodKey) + (batch?.bytes.get(id) ?? 0);
     },
     async seedPeriodBytes(customerId, periodKey, bytes) {
-      await client.set(`${prefix}q:${customerId}:${periodKey}`, bytes, 'EX', QUOTA_TTL_S, 'NX');
+      await client.pcSeed(`${prefix}q:${customerId}:${periodKey}`, bytes, QUOTA_TTL_S);
     },
     async drainUsage() {
       await flush().catch(degrade);
@@ -353,6 +394,52 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
       else await client.set(key, untilMs, 'PX', ttl);
     },
 
+    async authFailure(key, limit, windowMs, lockMs) {
+      if (client.status === 'ready') {
+        try {
+          const t = Date.now();
+          const [until, fresh] = await client.pcAuthFail(
+            `${prefix}af:${key}`,
+            authLocksKey,
+            key,
+            limit,
+            windowMs,
+            t + lockMs,
+            t,
+          );
+          return { until: Number(until), fresh: fresh === 1 };
+        } catch (err) {
+          degrade(err);
+        }
+      }
+      return fallback.authFailure(key, limit, windowMs, lockMs);
+    },
+    async authLocks() {
+      if (client.status === 'ready') {
+        try {
+          const flat = await client.zrangebyscore(
+            authLocksKey,
+            `(${Date.now()}`,
+            '+inf',
+            'WITHSCORES',
+            'LIMIT',
+            0,
+            100_000,
+          );
+          const out = new Map<string, number>();
+          for (let i = 0; i < flat.length; i += 2) out.set(flat[i], Number(flat[i + 1]));
+          return out;
+        } catch (err) {
+          degrade(err);
+        }
+      }
+      return fallback.authLocks();
+    },
+    async clearAuthLock(key) {
+      await fallback.clearAuthLock(key);
+      await client.multi().zrem(authLocksKey, key).del(`${prefix}af:${key}`).exec();
+    },
+
     async publish(event) {
       try {
         await client.publish(channel, JSON.stringify(event));
@@ -371,6 +458,20 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     },
 
     flush,
+    onReset(handler) {
+      const h = () => handler();
+      resetHandlers.add(h);
+      return () => {
+        resetHandlers.delete(h);
+      };
+    },
+    onFlush(producer) {
+      const p = () => producer();
+      producers.add(p);
+      return () => {
+        producers.delete(p);
+      };
+    },
     async ping() {
       await client.ping();
     },
@@ -407,6 +508,8 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
       }
       closed = true;
       handlers.clear();
+      producers.clear();
+      resetHandlers.clear();
       await fallback.close();
       await Promise.all([quit(client), quit(sub)]);
     },

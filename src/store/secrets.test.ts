@@ -3,7 +3,15 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createCipher, hashPassword, loadSecretKey, newSecret, sha256, verifyPassword } from './secrets.ts';
+import {
+  createCipher,
+  hashPassword,
+  loadSecretKey,
+  newSecret,
+  sha256,
+  verifyPassword,
+  verifyUnknown,
+} from './secrets.ts';
 
 test('password hashes verify and differ per salt', async () => {
   const a = await hashPassword('hunter2');
@@ -12,6 +20,11 @@ test('password hashes verify and differ per salt', async () => {
   assert.ok(await verifyPassword('hunter2', a));
   assert.equal(await verifyPassword('hunter3', a), false);
   assert.equal(await verifyPassword('x', 'garbage'), false);
+});
+
+test('an unknown username is refused after the same scrypt work as a wrong password', async () => {
+  // The decoy hash is one of ours (verifyPassword accepts its format); no password opens it.
+  for (const p of ['', 'hunter2', 'x'.repeat(300)]) assert.equal(await verifyUnknown(p), false);
 });
 
 test('secrets carry a prefix and are stored as SHA-256', () => {

@@ -44,12 +44,26 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(got, expected);
 }
 
+let decoy: Promise<string> | null = null;
+
+/**
+ * Spends what verifyPassword spends, for a username that does not exist, and
+ * answers false: a wrong password for a real customer and any password for an
+ * unknown name then take the same time, so timing does not tell which
+ * usernames exist (the credential lock-out caps how many guesses it costs).
+ */
+export async function verifyUnknown(password: string): Promise<false> {
+  decoy ??= hashPassword(randomBytes(18).toString('base64url'));
+  await verifyPassword(password, await decoy);
+  return false;
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** A random secret with a readable prefix: "pck_" customer API key, "pca_" admin token. */
-export function newSecret(prefix: 'pck' | 'pca'): { value: string; hash: string; display: string } {
+/** A random secret with a readable prefix: "pck_" customer API key, "pca_" admin token, "pcs_" portal session. */
+export function newSecret(prefix: 'pck' | 'pca' | 'pcs'): { value: string; hash: string; display: string } {
   const value = `${prefix}_${randomBytes(24).toString('base64url')}`;
   return { value, hash: sha256(value), display: value.slice(0, 10) };
 }

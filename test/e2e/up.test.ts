@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +13,7 @@ import { cli, MAIN } from '../cli/run.ts';
 import { type Origin, startOrigin } from '../helpers/origin.ts';
 import { freePort } from '../helpers/peers.ts';
 import { openTestStore, REDIS_URL, type TestStore } from '../helpers/store.ts';
+import { freeRange } from '../helpers/up.ts';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'pc-up-'));
@@ -21,25 +21,6 @@ let origin: Origin;
 let pgStore: TestStore | undefined;
 let env: Record<string, string>;
 let gatewayPort = 0;
-
-async function freeRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const servers: net.Server[] = [];
-    let ok = true;
-    for (let p = base; p < base + n && ok; p++) {
-      const s = net.createServer();
-      ok = await new Promise<boolean>((r) => {
-        s.once('error', () => r(false));
-        s.listen(p, '127.0.0.1', () => r(true));
-      });
-      if (ok) servers.push(s);
-    }
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
-}
 
 interface Up {
   child: ChildProcess;
@@ -122,6 +103,14 @@ test('first start prints the token once; the walk-through works; a restart keeps
     assert.match(token, /^pca_/);
     assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
     assert.ok(first.stdout().includes(token), 'the generated token is printed on first start');
+    assert.ok(
+      first.stdout().includes(`Web console: ${env.PORTCULLIS_URL}/admin`),
+      'the console URL is printed',
+    );
+    // The console page (200 once built by npm ci / npm run build, else 503 saying how to build it).
+    const page = await fetch(`${env.PORTCULLIS_URL}/admin`);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(await page.text(), page.status === 200 ? /<div id="root">/ : /npm run build/);
 
     // The CLI finds the token in DATA_DIR/admin-token, as the README says.
     const cliEnv = { PORTCULLIS_DATA_DIR: dataDir, PORTCULLIS_URL: env.PORTCULLIS_URL };

@@ -62,6 +62,70 @@ describe('gateway: bad input', () => {
     await noLeaks();
   });
 
+  test('idle after a 407: the connection closes quietly at the header timeout (no stray 408)', async () => {
+    const r = (await rawExchange(port, [`GET ${origin.url}/ HTTP/1.1\r\nHost: x\r\n\r\n`], 5000)).toString(
+      'latin1',
+    );
+    assert.match(r, /^HTTP\/1\.1 407 /);
+    assert.doesNotMatch(r, / 408 /);
+    await noLeaks();
+  });
+
+  test('a dial slower than the header timeout is not cut short with 408 (the connection is admitted by then)', async () => {
+    // A SOCKS5 upstream that takes 1.5 s (header timeout: 1 s) to answer its
+    // greeting, then connects to the target as asked.
+    const slow = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        setTimeout(() => {
+          s.write(Buffer.from([5, 0]));
+          s.once('data', (req: Buffer) => {
+            const target = req.readUInt16BE(req.length - 2);
+            const t = net.connect(target, '127.0.0.1', () => {
+              s.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
+              s.pipe(t).pipe(s);
+            });
+            t.on('error', () => s.destroy());
+          });
+        }, 1500);
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    try {
+      const slowPort = await h.addUpstream({
+        protocol: 'socks5',
+        host: '127.0.0.1',
+        port: (slow.address() as net.AddressInfo).port,
+      });
+      const r = await curl(['-i', '-x', `http://gina:pw@127.0.0.1:${slowPort}`, `${origin.url}/`]);
+      assert.equal(r.code, 200, r.body);
+      assert.match(r.body, new RegExp(ORIGIN_BODY));
+      await noLeaks();
+    } finally {
+      slow.close();
+    }
+  });
+
+  test('an admission slower than the header timeout is not cut short with 408', async () => {
+    // The request head is complete: the time the gateway takes to admit it
+    // (here a live-state call held for 1.5 s; header timeout: 1 s) is not the client's.
+    const plan = await h.addPlan({ name: 'slow-admission', rps: 100 });
+    await h.addCustomer('sam', 'pw', plan);
+    const live = h.live as { takeTokens: (...a: never[]) => Promise<unknown> };
+    const take = live.takeTokens;
+    live.takeTokens = async (...a) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return take.apply(h.live, a);
+    };
+    try {
+      const r = await curl(['-i', '-x', `http://sam:pw@127.0.0.1:${port}`, `${origin.url}/`]);
+      assert.equal(r.code, 200, r.body);
+    } finally {
+      live.takeTokens = take;
+    }
+    await noLeaks();
+  });
+
   test('request smuggling shapes are refused (Content-Length with chunked)', async () => {
     const r = (
       await rawExchange(port, [

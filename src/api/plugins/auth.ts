@@ -2,12 +2,13 @@
 // scopes are "admin" (everything) and "read" (GET/HEAD only). Customer: API
 // key as bearer token (SHA-256, unique index) or HTTP Basic username:password
 // (scrypt, with a small cache of verified pairs so a script polling its list
-// does not pay ~50 ms of scrypt per request).
+// does not pay ~50 ms of scrypt per request), or a portal session token
+// (pcs_..., bearer; SHA-256 looked up in the store, see repos/sessions.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PcError } from '../../errors.ts';
 import type { CustomerWithPlan } from '../../store/repos/customers.ts';
 import type { Repos } from '../../store/repos/index.ts';
-import { sha256, verifyPassword } from '../../store/secrets.ts';
+import { sha256, verifyPassword, verifyUnknown } from '../../store/secrets.ts';
 import { type ChangeFeed, createTtlCache } from '../services/change-feed.ts';
 
 export interface AdminPrincipal {
@@ -80,7 +81,10 @@ export function createCustomerAuth(repos: Repos, changes: ChangeFeed, now: () =>
   });
   async function byPassword(username: string, password: string): Promise<CustomerWithPlan | undefined> {
     const c = await repos.customers.byUsername(username);
-    if (!c) return undefined;
+    if (!c) {
+      await verifyUnknown(password); // as long as a wrong password takes: no timing oracle for usernames
+      return undefined;
+    }
     const key = sha256(`${username}\0${password}`);
     if (verified.get(key) === c.customer.passwordHash) return c;
     if (!(await verifyPassword(password, c.customer.passwordHash))) return undefined;
@@ -96,9 +100,17 @@ export function createCustomerAuth(repos: Repos, changes: ChangeFeed, now: () =>
     if (c) byKey.set(hash, c);
     return c;
   }
+  /** A portal session (pcs_...): unexpired and issued under the customer's current password. */
+  async function bySession(token: string): Promise<CustomerWithPlan | undefined> {
+    const s = await repos.sessions.byHash(sha256(token));
+    if (!s || s.expiresAt.getTime() <= now()) return undefined;
+    const c = await repos.customers.byId(s.customerId);
+    return c && sha256(c.customer.passwordHash) === s.passwordFp ? c : undefined;
+  }
   return {
     byPassword,
     byApiKey,
+    bySession,
     async hook(request: FastifyRequest, _reply: FastifyReply) {
       const key = bearer(request);
       const b = key ? null : basic(request);
@@ -107,9 +119,19 @@ export function createCustomerAuth(repos: Repos, changes: ChangeFeed, now: () =>
           'PC_ERR_UNAUTHORIZED',
           'missing credentials (Authorization: Bearer <api key> or Basic)',
         );
-      const c = key ? await byApiKey(key) : await byPassword(b!.username, b!.password);
+      const session = key?.startsWith('pcs_') ?? false;
+      const c = key
+        ? await (session ? bySession(key) : byApiKey(key))
+        : await byPassword(b!.username, b!.password);
       if (!c)
-        throw new PcError('PC_ERR_UNAUTHORIZED', key ? 'unknown API key' : 'wrong username or password');
+        throw new PcError(
+          'PC_ERR_UNAUTHORIZED',
+          session
+            ? 'session expired or signed out; sign in again'
+            : key
+              ? 'unknown API key'
+              : 'wrong username or password',
+        );
       request.customer = c;
     },
   };

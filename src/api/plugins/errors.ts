@@ -136,6 +136,9 @@ export function registerErrorHandling(app: FastifyInstance) {
       });
     }
     if (hasCode(err, '23505')) return sendError(reply, 'PC_ERR_CONFLICT');
+    // Text the database cannot store (a NUL, an untranslatable character) is the caller's input.
+    if (hasCode(err, '22021') || hasCode(err, '22P05'))
+      return sendError(reply, 'PC_ERR_VALIDATION', 'text the database cannot store (e.g. a NUL character)');
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       const code: ErrorCode =
         err.statusCode === 404

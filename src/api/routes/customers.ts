@@ -56,13 +56,13 @@ export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
     },
   );
 
-  app.get<{ Querystring: { limit: number; offset: number; plan?: string; status?: string } }>(
+  app.get<{ Querystring: { limit: number; offset: number; plan?: string; status?: string; q?: string } }>(
     '/customers',
     {
       schema: {
         tags,
         security,
-        summary: 'List customers, oldest first, with paging',
+        summary: 'List customers, oldest first, with paging; q searches usernames',
         querystring: customerListQuery,
         response: { 200: customerList, ...errors(400, 404) },
       },
@@ -78,6 +78,7 @@ export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
       const { items, total } = await repos.customers.list({
         planId,
         status: q.status,
+        q: q.q,
         limit: q.limit,
         offset: q.offset,
       });
@@ -246,7 +247,8 @@ export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
       schema: {
         tags,
         security,
-        summary: 'Lift a strike lock-out now (the strike clock starts afresh)',
+        summary:
+          "Lift a strike lock-out now (the strike clock starts afresh) and a credential lock-out of the customer's username",
         params: usernameParams,
         response: answer(200),
       },
@@ -255,6 +257,10 @@ export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
       const c = await d.customers.get(request.params.username);
       const was = await d.ctx.live.lockedUntil(c.customer.id);
       await d.ctx.live.setLockout(c.customer.id, 0);
+      // The username's credential lock-out (security/auth-guard.ts) goes too, on every process.
+      const key = `u:${c.customer.username}`;
+      await d.ctx.live.clearAuthLock(key);
+      await d.ctx.changes.publish({ type: 'auth-lock', key, until: 0 });
       await d.audit(request, 'customer.unlock', request.params.username, {
         lockedUntil: was > 0 ? new Date(was).toISOString() : null,
       });

@@ -2,7 +2,7 @@
 // passwords hashed with scrypt; the API key is returned once and stored as
 // SHA-256 with a visible prefix; expiry defaults to now + plan.durationDays.
 // Every change publishes {type:'customer'} so gateways reload within 1 s.
-import { parseCidr } from '../../domain/cidr.ts';
+import { type Cidr, cidrContains, parseCidr } from '../../domain/cidr.ts';
 import { PcError } from '../../errors.ts';
 import type { CustomerInsert, CustomerIpRow, CustomerWithPlan } from '../../store/repos/customers.ts';
 import { generatePassword, hashPassword, newSecret } from '../../store/secrets.ts';
@@ -38,6 +38,15 @@ export function canonicalCidr(text: string, field = 'cidr'): string {
       },
     );
   return c.text;
+}
+
+/** True when the two blocks share an address (one contains the other's network). */
+function overlaps(a: Cidr, b: Cidr): boolean {
+  return (
+    a.version === b.version &&
+    (cidrContains(a, { version: b.version, value: b.network }) ||
+      cidrContains(b, { version: a.version, value: a.network }))
+  );
 }
 
 export function createCustomerService(ctx: ServiceContext) {
@@ -167,11 +176,26 @@ export function createCustomerService(ctx: ServiceContext) {
       cidrText: string,
       note?: string,
       expiresAt?: string | null,
+      opts: { exclusive?: boolean } = {},
     ): Promise<CustomerIpRow> {
       const cidr = canonicalCidr(cidrText);
       const owner = await repos.customers.ipOwner(cidr);
       if (owner && owner.customerId !== customerId)
         throw new PcError('PC_ERR_CONFLICT', `${cidr} is already whitelisted for another customer`);
+      if (opts.exclusive) {
+        // Self-service: the most specific whitelist entry wins a client address,
+        // so a block inside (or around) another customer's would take over
+        // their IP-authenticated connections. Only the operator may overlap.
+        const mine = parseCidr(cidr)!;
+        for (const row of await repos.customers.allIps()) {
+          const other = row.customerId === customerId ? null : parseCidr(row.cidr);
+          if (other && overlaps(mine, other))
+            throw new PcError(
+              'PC_ERR_CONFLICT',
+              `${cidr} overlaps an address block whitelisted for another customer`,
+            );
+        }
+      }
       if (owner) return owner;
       try {
         const row = await repos.customers.addIp({

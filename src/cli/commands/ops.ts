@@ -96,7 +96,8 @@ export const opsCommands: Command[] = [
   },
   {
     name: 'unlock',
-    summary: 'lift a strike lock-out before it ends (a ban is lifted with unban)',
+    summary:
+      'lift a strike lock-out, and a credential lock-out of the username, before they end (a ban is lifted with unban)',
     args: [{ name: 'NAME', help: 'username' }],
     examples: ['portcullis unlock alice'],
     async run({ args, json, out, api }) {

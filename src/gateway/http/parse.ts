@@ -69,7 +69,7 @@ export function parseRequestHead(buf: Buffer): ParseResult {
     if (colon <= 0) return 'PC_ERR_BAD_REQUEST';
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) return 'PC_ERR_BAD_REQUEST';
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line.slice(colon + 1));
     if (BAD_VALUE.test(value)) return 'PC_ERR_BAD_REQUEST';
     head.fields.push(name, value);
     switch (name.length) {
@@ -95,9 +95,11 @@ export function parseRequestHead(buf: Buffer): ParseResult {
         break;
       case 17:
         if (name.toLowerCase() === 'transfer-encoding') {
-          const v = value.toLowerCase();
-          // Only "chunked" last is a framing we can relay (RFC 9112 §6.3).
-          if (!v.endsWith('chunked')) return 'PC_ERR_BAD_REQUEST';
+          // Only "chunked" as the final coding is a framing we can relay (RFC 9112 §6.3),
+          // compared as a whole token: "xchunked" is an unknown coding, not chunked, and
+          // framing it as chunked would let the next hop read the body as another request.
+          const last = trimOws(value.slice(value.lastIndexOf(',') + 1)).toLowerCase();
+          if (last !== 'chunked') return 'PC_ERR_BAD_REQUEST';
           head.chunked = true;
         }
         break;
@@ -113,9 +115,22 @@ export function parseRequestHead(buf: Buffer): ParseResult {
   return head;
 }
 
+/**
+ * Strips optional whitespace, which is SP and HTAB only (RFC 9110 §5.6.3):
+ * String.trim() would also eat NBSP (0xA0 in latin1), VT and FF, changing
+ * the value we forward.
+ */
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 function addTokens(out: string[], value: string): void {
   for (const t of value.split(',')) {
-    const v = t.trim().toLowerCase();
+    const v = trimOws(t).toLowerCase();
     if (v) out.push(v);
   }
 }

@@ -1,7 +1,7 @@
 // Customers and their IP whitelist entries: the only SQL about them. The API
 // key is looked up by its SHA-256 (unique index), never by scanning or scrypt,
 // so /api/proxies.php stays one indexed lookup per request.
-import { and, asc, count, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, ilike, inArray, type SQL } from 'drizzle-orm';
 import { customerIps, customers, plans } from '../schema.ts';
 import type { PlanRow } from './plans.ts';
 import type { Q } from './types.ts';
@@ -17,6 +17,8 @@ export interface CustomerWithPlan {
 export interface ListFilter {
   planId?: number;
   status?: string;
+  /** part of the username, case-insensitive */
+  q?: string;
   limit: number;
   offset: number;
 }
@@ -49,6 +51,7 @@ export function createCustomersRepo(db: Q) {
       const conds: SQL[] = [];
       if (f.planId !== undefined) conds.push(eq(customers.planId, f.planId));
       if (f.status !== undefined) conds.push(eq(customers.status, f.status));
+      if (f.q !== undefined) conds.push(ilike(customers.username, `%${f.q.replace(/[\\%_]/g, '\\$&')}%`));
       const where = conds.length ? and(...conds) : undefined;
       const items = await withPlan().where(where).orderBy(asc(customers.id)).limit(f.limit).offset(f.offset);
       const [t] = await db.select({ n: count() }).from(customers).where(where);

@@ -31,6 +31,10 @@ export function createSecurityEventsRepo(db: Q) {
     async record(e: SecurityEventInsert): Promise<void> {
       await db.insert(securityEvents).values(e);
     },
+    /** One insert for a batch (security/event-recorder.ts). */
+    async recordMany(rows: SecurityEventInsert[]): Promise<void> {
+      if (rows.length > 0) await db.insert(securityEvents).values(rows);
+    },
     async list(limit: number, before?: number): Promise<SecurityEventRow[]> {
       return db
         .select()

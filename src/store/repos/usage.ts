@@ -15,9 +15,30 @@ export interface UsageSum {
   requests: number;
 }
 
+/** Deltas of the same customer and hour summed into one (the input is not changed). */
+export function mergeDeltas(deltas: UsageDelta[]): UsageDelta[] {
+  const byKey = new Map<string, UsageDelta>();
+  for (const d of deltas) {
+    const k = `${d.customerId}:${d.hour}`;
+    const m = byKey.get(k);
+    if (m === undefined) byKey.set(k, { ...d });
+    else {
+      m.bytesUp += d.bytesUp;
+      m.bytesDown += d.bytesDown;
+      m.connections += d.connections;
+      m.requests += d.requests;
+    }
+  }
+  return byKey.size === deltas.length ? deltas : [...byKey.values()];
+}
+
 export function createUsageRepo(db: Q) {
   return {
-    async add(deltas: UsageDelta[]): Promise<void> {
+    async add(input: UsageDelta[]): Promise<void> {
+      // One INSERT ... ON CONFLICT may not touch a row twice: sum deltas of
+      // the same customer and hour first (a retry after a failed write hands
+      // over the kept deltas and the new ones together).
+      const deltas = mergeDeltas(input);
       for (let i = 0; i < deltas.length; i += BATCH) {
         const rows = deltas.slice(i, i + BATCH).map((d) => ({
           customerId: d.customerId,

@@ -1,0 +1,142 @@
+// Issue 7 item 3 on the API: credential lock-out for admin tokens, API keys,
+// Basic passwords, /api/proxies.php and the portal sign-in, with the default
+// rule (10 distinct failures in 10 minutes lock for 15 minutes). Requests are
+// injected with their own client address per scenario.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { securityEvents } from '../../src/store/schema.ts';
+import { type Api, basicAuth, type Res, seedCustomer, startApi } from '../api/harness.ts';
+
+const sig = (r: Res) => `${r.status} ${r.json?.error?.code ?? r.json?.reason ?? ''}`.trim();
+
+describe('API: credential lock-out (defaults: 10 distinct failures)', () => {
+  let api: Api;
+  let alice: Awaited<ReturnType<typeof seedCustomer>>;
+  let bob: Awaited<ReturnType<typeof seedCustomer>>;
+  let cora: Awaited<ReturnType<typeof seedCustomer>>;
+  before(async () => {
+    api = await startApi();
+    alice = await seedCustomer(api, 'alice');
+    bob = await seedCustomer(api, 'bob');
+    cora = await seedCustomer(api, 'cora');
+  });
+  after(() => api.close());
+
+  const me = (ip: string, authorization: string) =>
+    api.req('GET', '/api/v1/me', { token: null, ip, headers: { authorization } });
+
+  it('admin tokens: 10 wrong tokens lock the address, the valid token included; Retry-After says when', async () => {
+    const ip = '192.0.2.1';
+    for (let i = 0; i < 10; i++)
+      assert.equal(
+        sig(await api.req('GET', '/api/v1/plans', { token: `pca_wrong${i}`, ip })),
+        '401 PC_ERR_UNAUTHORIZED',
+      );
+    const locked = await api.req('GET', '/api/v1/plans', { ip });
+    assert.equal(sig(locked), '429 PC_ERR_AUTH_LOCKED');
+    const retry = Number(locked.headers['retry-after']);
+    assert.ok(retry > 890 && retry <= 900, `Retry-After ${retry}`);
+    assert.equal(
+      (await api.req('GET', '/api/v1/plans', { ip: '192.0.2.2' })).status,
+      200,
+      'other addresses work',
+    );
+  });
+
+  it('two typos then the right password: 200; a stale password sent 30 times counts once', async () => {
+    const ip = '192.0.2.3';
+    assert.equal((await me(ip, basicAuth('alice', 'typo1'))).status, 401);
+    assert.equal((await me(ip, basicAuth('alice', 'typo2'))).status, 401);
+    assert.equal((await me(ip, basicAuth('alice', alice.password))).status, 200);
+    for (let i = 0; i < 30; i++) assert.equal((await me(ip, 'Bearer pck_revoked_key')).status, 401);
+    assert.equal((await me(ip, `Bearer ${alice.apiKey}`)).status, 200);
+  });
+
+  it('the same answers for a known and an unknown username (Basic), and both end locked everywhere', async () => {
+    const known: string[] = [];
+    const unknown: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      known.push(sig(await me('192.0.2.4', basicAuth('bob', `w${i}`))));
+      unknown.push(sig(await me('192.0.2.5', basicAuth('nobody', `w${i}`))));
+    }
+    assert.deepEqual(known, unknown);
+    assert.deepEqual(known, [
+      ...Array(10).fill('401 PC_ERR_UNAUTHORIZED'),
+      ...Array(2).fill('429 PC_ERR_AUTH_LOCKED'),
+    ]);
+    assert.equal(sig(await me('192.0.2.6', basicAuth('bob', bob.password))), '429 PC_ERR_AUTH_LOCKED');
+    assert.equal(sig(await me('192.0.2.6', basicAuth('nobody', 'x'))), '429 PC_ERR_AUTH_LOCKED');
+    // The API key does not name the username: only the address it comes from counts.
+    assert.equal((await me('192.0.2.6', `Bearer ${bob.apiKey}`)).status, 200);
+  });
+
+  it('/api/proxies.php (query credentials) and the portal sign-in (body) lock out the same way', async () => {
+    const ip = '192.0.2.7';
+    for (let i = 0; i < 10; i++) {
+      const r = await api.req('GET', `/api/proxies.php?username=carl&password=p${i}`, { token: null, ip });
+      assert.deepEqual([r.status, r.json], [401, { status: 'inactive', reason: 'bad_credentials' }]);
+    }
+    const r = await api.req('GET', `/api/proxies.php?api_key=${alice.apiKey}`, { token: null, ip });
+    assert.deepEqual([r.status, r.json], [429, { status: 'inactive', reason: 'auth_locked' }]);
+    assert.ok(Number(r.headers['retry-after']) > 0);
+
+    const signIn = (ip: string, password: string) =>
+      api.req('POST', '/api/v1/me/session', { token: null, ip, body: { username: 'cora', password } });
+    // cora signs in once from her own address, then her username is sprayed from another.
+    assert.equal((await signIn('192.0.2.12', cora.password)).status, 201);
+    for (let i = 0; i < 10; i++)
+      assert.equal(sig(await signIn('192.0.2.8', `nope${i}`)), '401 PC_ERR_UNAUTHORIZED');
+    assert.equal(sig(await signIn('192.0.2.8', cora.password)), '429 PC_ERR_AUTH_LOCKED');
+    assert.equal(sig(await signIn('192.0.2.9', cora.password)), '429 PC_ERR_AUTH_LOCKED', 'a new address');
+    assert.equal((await signIn('192.0.2.12', cora.password)).status, 201, "cora's own address keeps working");
+    assert.equal((await me('192.0.2.12', basicAuth('cora', cora.password))).status, 200);
+  });
+
+  it('Basic credentials on an admin route are not a guess: not counted', async () => {
+    const ip = '192.0.2.10';
+    for (let i = 0; i < 15; i++)
+      assert.equal(
+        (await api.req('GET', '/api/v1/plans', { ip, headers: { authorization: basicAuth(`x${i}`, 'y') } }))
+          .status,
+        401,
+      );
+    assert.equal((await api.req('GET', '/api/v1/plans', { ip })).status, 200);
+  });
+
+  it('an address on a whitelist is never refused for an address lock-out', async () => {
+    const add = await api.req('POST', '/api/v1/customers/bob/ips', { body: { cidr: '192.0.2.11' } });
+    assert.equal(add.status, 201, add.body);
+    for (let i = 0; i < 12; i++)
+      await api.req('GET', '/api/v1/plans', { token: `pca_x${i}`, ip: '192.0.2.11' });
+    assert.equal((await api.req('GET', '/api/v1/plans', { ip: '192.0.2.11' })).status, 200);
+  });
+
+  it("POST /customers/{username}/unlock lifts the username's credential lock-out", async () => {
+    assert.equal(sig(await me('192.0.2.13', basicAuth('bob', bob.password))), '429 PC_ERR_AUTH_LOCKED');
+    assert.equal((await api.req('POST', '/api/v1/customers/bob/unlock', { body: {} })).status, 200);
+    assert.equal((await me('192.0.2.13', basicAuth('bob', bob.password))).status, 200);
+    assert.equal(
+      sig(await me('192.0.2.4', basicAuth('bob', bob.password))),
+      '429 PC_ERR_AUTH_LOCKED',
+      'not the address',
+    );
+  });
+
+  it('lock-outs are security events with the client address', async () => {
+    await api.app.close(); // writes what the recorder holds
+    const rows = await api.store.db.select().from(securityEvents);
+    const byKey = new Map(
+      rows.filter((r) => r.kind === 'auth_lockout').map((r) => [(r.detail as { key: string }).key, r]),
+    );
+    for (const [key, ip] of [
+      ['ip:192.0.2.1', '192.0.2.1'],
+      ['u:bob', '192.0.2.4'],
+      ['u:nobody', '192.0.2.5'],
+      ['ip:192.0.2.7', '192.0.2.7'],
+      ['u:carl', '192.0.2.7'],
+      ['u:cora', '192.0.2.8'],
+    ])
+      assert.equal(byKey.get(key)?.ip, ip, key);
+    assert.equal((byKey.get('u:cora')?.detail as { source?: string } | undefined)?.source, 'api');
+  });
+});
