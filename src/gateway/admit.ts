@@ -1,7 +1,8 @@
 // Authentication and admission, the same for every protocol.
 //
 // authenticate(): credentials (cached verification, policy-cache.ts) or the
-// client's whitelisted IP. admit(): status/ban/expiry/lock-out
+// client's whitelisted IP; credentials pass the lock-out guard first
+// (security/auth-guard.ts: a Map lookup, no I/O). admit(): status/ban/expiry/lock-out
 // (domain/access.ts), then quota, per-IP and requests/s (limits/), then one
 // thread of the customer's cap in live state.
 import type net from 'node:net';
@@ -35,8 +36,22 @@ export async function authenticate(
   creds: Credentials | null,
 ): Promise<CustomerPolicy | ErrorCode> {
   if (creds) {
+    const ip = client.remoteAddress;
+    // Refused before the password is looked at: the same answer for every
+    // username, known or not, and no scrypt spent on a locked-out guesser.
+    if (g.authGuard.locked(ip, creds.username) > 0) return 'PC_ERR_AUTH_LOCKED';
     const p = await g.policies.verify(creds.key, creds.username, creds.password);
-    return p ?? 'PC_ERR_BAD_CREDENTIALS';
+    if (p === null) {
+      // One live-state call, on failures only: the failure that locks is
+      // answered once the lock-out holds, so the next attempt meets it.
+      await g.authGuard.failed(ip, creds.username, creds.key);
+      return 'PC_ERR_BAD_CREDENTIALS';
+    }
+    // A burst of guesses passes the first check together; the lock-out their
+    // failures set while this one was verified refuses it all the same.
+    if (g.authGuard.locked(ip, creds.username) > 0) return 'PC_ERR_AUTH_LOCKED';
+    g.authGuard.succeeded(ip, creds.username);
+    return p;
   }
   return byIp(g, client) ?? 'PC_ERR_AUTH_REQUIRED';
 }

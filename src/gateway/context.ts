@@ -5,6 +5,7 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { LiveState } from '../live/live.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
 import type { EgressGuard } from './egress.ts';
 import type { Limits } from './limits/index.ts';
 import type { PolicyCache } from './policy-cache.ts';
@@ -26,6 +27,8 @@ export interface GatewayContext {
   now: () => number;
   /** soft-mode strike rule: told of each acquired thread */
   strike: StrikeWatcher;
+  /** credential lock-out: checked before and after each password check, told of each outcome */
+  authGuard: AuthGuard;
   headerTimeoutMs: number;
   idleTimeoutMs: number;
   connectTimeoutMs: number;
@@ -40,7 +43,9 @@ export function finish(client: net.Socket, reply: Buffer | Uint8Array | null): v
   // close into an RST that could destroy the reply in the client's buffer.
   client.removeAllListeners('data');
   client.resume();
-  client.setTimeout(2000, () => client.destroy());
+  // A deadline, not an idle timeout: a client that keeps sending must not keep the socket.
+  const drop = setTimeout(() => client.destroy(), 2000);
+  client.once('close', () => clearTimeout(drop));
   if (reply) client.end(reply);
   else client.end();
 }

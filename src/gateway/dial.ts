@@ -1,6 +1,8 @@
-// One entry to reach a target through a port's upstream. Chained upstreams
-// resolve names remotely, so only literal IP targets can be checked here;
-// direct egress resolves and checks the resolved address (upstream/direct.ts).
+// One entry to reach a target through a port's upstream. Every target is
+// first judged as text (literal addresses in any spelling, localhost names:
+// egress.ts hostAsIp); chained upstreams resolve other names remotely, so
+// that is all we can check for them; direct egress then resolves and checks
+// the resolved address (upstream/direct.ts).
 import type net from 'node:net';
 import { PcError } from '../errors.ts';
 import { directTunnel } from './upstream/direct.ts';
@@ -9,14 +11,13 @@ import type { DialContext, Route } from './upstream/route.ts';
 import { socks5Tunnel } from './upstream/socks5.ts';
 
 export function dialTunnel(route: Route, host: string, port: number, ctx: DialContext): Promise<net.Socket> {
+  if (!ctx.guard.allowedText(host, port)) return forbidden(host, port);
   switch (route.target.protocol) {
     case 'direct':
       return directTunnel(host, port, ctx);
     case 'http':
-      if (!ctx.guard.allowedText(host, port)) return forbidden(host, port);
       return httpTunnel(route, host, port, ctx);
     case 'socks5':
-      if (!ctx.guard.allowedText(host, port)) return forbidden(host, port);
       return socks5Tunnel(route, host, port, ctx);
   }
 }

@@ -6,7 +6,9 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { checkAccess } from '../domain/access.ts';
+import { parseIp } from '../domain/cidr.ts';
 import type { LiveEvent, LiveState } from '../live/live.ts';
+import { authRule, createAuthGuard } from '../security/auth-guard.ts';
 import type { Store } from '../store/db.ts';
 import { createSecurityEventsRepo } from '../store/repos/events.ts';
 import { loadUpstreams } from '../store/repos/policies.ts';
@@ -61,6 +63,20 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
     record: securityEvents.record,
     log,
   });
+  const authGuard = createAuthGuard({
+    live,
+    rule: authRule(config.authLockout),
+    source: 'gateway',
+    write: securityEvents.recordMany,
+    log,
+    now,
+    // A whitelisted address is vouched for by the operator: never refused for
+    // failures counted against it (its IP-authenticated access never is).
+    exempt: (ip) => {
+      const a = parseIp(ip);
+      return a !== null && policies.byIp(a) !== undefined;
+    },
+  });
   const registry = createRegistry({
     live,
     onRelease: (id) => strike.released(id),
@@ -91,6 +107,7 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
     registry,
     guard,
     strike,
+    authGuard,
     limits,
     now,
     headerTimeoutMs: gw.headerTimeoutSec * 1000,
@@ -107,6 +124,9 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
     timeoutMs: g.connectTimeoutMs,
   });
   let unsubscribe: (() => void) | null = null;
+  // Every flush of live state (and drain, in memory) first takes the socket
+  // counters up to that instant: a SIGKILL then loses at most one flush interval.
+  const offFlush = live.onFlush(() => registry.report());
   // Events apply in order; a failed reload is logged and the old policy stays.
   let queue: Promise<void> = Promise.resolve();
 
@@ -151,6 +171,7 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
   return {
     async start() {
       await policies.loadAll();
+      await authGuard.start();
       unsubscribe = live.subscribe(onEvent);
       await reloadUpstreams();
       health.start();
@@ -169,8 +190,10 @@ export function createGateway({ config, store, live, cipher, log, now = Date.now
       for (let i = 0; i < 100 && (sockets.size > 0 || registry.size > 0); i++)
         await new Promise((r) => setImmediate(r));
       registry.report();
+      offFlush();
       registry.stop();
       limits.stop();
+      await authGuard.stop();
       await queue;
       await live.flush();
     },

@@ -9,7 +9,7 @@ import { CidrMap, type Ip, parseCidr } from '../domain/cidr.ts';
 import type { CustomerPolicy } from '../domain/policy.ts';
 import type { Db } from '../store/db.ts';
 import { customerIdsOfPlan, type LoadedCustomer, loadCustomerPolicies } from '../store/repos/policies.ts';
-import { verifyPassword } from '../store/secrets.ts';
+import { verifyPassword, verifyUnknown } from '../store/secrets.ts';
 
 const FAIL_TTL_MS = 5_000;
 const MAX_FAILS = 10_000;
@@ -70,7 +70,7 @@ export function createPolicyCache({ db }: { db: Db }): PolicyCache {
     ipMap = m;
   }
 
-  return {
+  const cache: PolicyCache = {
     async loadAll() {
       const all = await loadCustomerPolicies(db);
       generation++;
@@ -111,14 +111,23 @@ export function createPolicyCache({ db }: { db: Db }): PolicyCache {
       const hit = this.cached(key);
       if (hit !== undefined) return Promise.resolve(hit);
       const p = byName.get(username);
-      if (!p) {
-        // No scrypt spent on unknown names; remember briefly all the same.
-        if (bad.size >= MAX_FAILS) bad.clear();
-        bad.set(key, Date.now() + FAIL_TTL_MS);
-        return Promise.resolve(null);
-      }
       let pending = inflight.get(key);
       if (pending) return pending;
+      if (!p) {
+        // As long as a wrong password takes (no timing oracle for usernames);
+        // remembered briefly, like any failure, unless the policies were
+        // reloaded meanwhile: the name may exist now (a customer just created).
+        const gen = generation;
+        pending = verifyUnknown(password).then(() => {
+          inflight.delete(key);
+          if (gen !== generation) return cache.verify(key, username, password);
+          if (bad.size >= MAX_FAILS) bad.clear();
+          bad.set(key, Date.now() + FAIL_TTL_MS);
+          return null;
+        });
+        inflight.set(key, pending);
+        return pending;
+      }
       const gen = generation;
       pending = verifyPassword(password, p.passwordHash)
         .catch(() => false)
@@ -150,4 +159,5 @@ export function createPolicyCache({ db }: { db: Db }): PolicyCache {
       return byId.size;
     },
   };
+  return cache;
 }

@@ -3,12 +3,14 @@
 // closes. The record is the per-connection meter: bytes are read from the
 // client socket's own counters (bytesRead = up, bytesWritten = down, protocol
 // overhead on the client leg included), so relaying costs nothing per chunk.
-// Usage is pushed to live state on close and by a 1 s sweep for long tunnels.
+// Usage is pushed to live state on close, by a 1 s sweep for long tunnels,
+// and at the start of every live-state flush (gateway/index.ts registers
+// report() with live.onFlush), so a flush carries every byte up to its instant.
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type { ConnInfo } from '../domain/connection.ts';
 import type { CustomerPolicy } from '../domain/policy.ts';
-import { quotaPeriod } from '../domain/quota-period.ts';
+import { type Period, quotaPeriod } from '../domain/quota-period.ts';
 import type { LiveState } from '../live/live.ts';
 import type { ConnMeter } from './limits/throttle.ts';
 
@@ -72,6 +74,19 @@ export function createRegistry({
   const byId = new Map<string, Conn>();
   const byCustomer = new Map<number, Set<Conn>>();
 
+  // The period of a policy object (shared by a customer's connections until a
+  // reload) is computed once and reused until it ends: push runs at every
+  // open and close, and the calendar arithmetic showed in profiles.
+  const periods = new WeakMap<CustomerPolicy, Period>();
+  function periodKey(policy: CustomerPolicy, t: number): string {
+    let p = periods.get(policy);
+    if (p === undefined || t < p.start || (p.end !== null && t >= p.end)) {
+      p = quotaPeriod(policy.limits.quotaPeriod, policy.periodAnchor, t);
+      periods.set(policy, p);
+    }
+    return p.key;
+  }
+
   function push(c: Conn, connections: number): void {
     const up = c.client.bytesRead;
     const down = c.client.bytesWritten;
@@ -80,9 +95,7 @@ export function createRegistry({
     if (dUp === 0 && dDown === 0 && c.requests === 0 && connections === 0) return;
     c.reportedUp = up;
     c.reportedDown = down;
-    const l = c.policy.limits;
-    const period = quotaPeriod(l.quotaPeriod, c.policy.periodAnchor, now()).key;
-    live.addUsage(c.customerId, period, dUp, dDown, connections, c.requests);
+    live.addUsage(c.customerId, periodKey(c.policy, now()), dUp, dDown, connections, c.requests);
     c.requests = 0;
   }
 

@@ -12,11 +12,23 @@
 import type net from 'node:net';
 import type { GatewayContext } from './context.ts';
 import type { Conn } from './registry.ts';
+import { isRecycled, retain } from './upstream/net.ts';
 
 function pump(src: net.Socket, dst: net.Socket): void {
-  src.on('data', (chunk: Buffer) => {
-    if (!dst.write(chunk)) src.pause();
-  });
+  if (isRecycled(src)) {
+    // The chunk is a view of src's read buffer (upstream/net.ts): if the
+    // kernel did not take all of it at once, the queued write still points
+    // at it, so src must read into a fresh buffer next.
+    src.on('data', (chunk: Buffer) => {
+      const more = dst.write(chunk);
+      if (dst.writableLength > 0) retain(src);
+      if (!more) src.pause();
+    });
+  } else {
+    src.on('data', (chunk: Buffer) => {
+      if (!dst.write(chunk)) src.pause();
+    });
+  }
   // The bandwidth throttle (limits/throttle.ts) pauses sockets too: if this
   // resumes one while its gate is dry, the next chunk is charged and the
   // throttle pauses it again, so the rate holds.

@@ -1,7 +1,7 @@
 // Every accepted socket starts here: error handler, no Nagle, the header
 // deadline, and the first byte decides the protocol (0x05 SOCKS5, 0x04
-// SOCKS4/4a, anything else HTTP). The first chunk is handed back with
-// unshift so each protocol reads its handshake from the start.
+// SOCKS4/4a, anything else HTTP). HTTP and SOCKS5 get the first chunk as an
+// argument; SOCKS4 reads it back from the stream (unshift).
 import type net from 'node:net';
 import type { GatewayContext } from './context.ts';
 import { serveHttp } from './http/session.ts';
@@ -17,12 +17,15 @@ export function onConnection(g: GatewayContext, client: net.Socket, port: number
   client.setTimeout(g.headerTimeoutMs);
   client.once('timeout', () => client.destroy());
   client.once('data', (first: Buffer) => {
-    client.pause();
     client.removeAllListeners('timeout');
-    client.unshift(first);
     const b = first[0];
-    if (b === 0x05) serveSocks5(g, client, port);
-    else if (b === 0x04) serveSocks4(g, client, port);
-    else serveHttp(g, client, port);
+    // HTTP and SOCKS5 take the chunk as their first bytes while the socket
+    // keeps flowing; SOCKS4 reads it back from the stream.
+    if (b === 0x05) serveSocks5(g, client, port, first);
+    else if (b === 0x04) {
+      client.pause();
+      client.unshift(first);
+      serveSocks4(g, client, port);
+    } else serveHttp(g, client, port, first);
   });
 }

@@ -5,7 +5,7 @@
 import type net from 'node:net';
 import { isPcError, PcError } from '../errors.ts';
 import { admit, authenticate, credentialKey, logRefusal, whitelisted } from './admit.ts';
-import type { GatewayContext } from './context.ts';
+import { finish, type GatewayContext } from './context.ts';
 import { openTunnel } from './tunnel.ts';
 import { readReply } from './upstream/net.ts';
 
@@ -13,29 +13,30 @@ const MAX_FIELD = 512;
 const GRANTED = Buffer.from([0, 0x5a, 0, 0, 0, 0, 0, 0]);
 const REJECTED = Buffer.from([0, 0x5b, 0, 0, 0, 0, 0, 0]);
 
-interface Socks4Request {
+export interface Socks4Request {
   cmd: number;
   port: number;
   host: string;
   userid: string;
 }
 
-function parse(buf: Buffer): { value: Socks4Request; used: number } | null {
+/** SOCKS4/4a request: VN CD DSTPORT DSTIP USERID NUL [HOST NUL]; null means "need more". */
+export function parseSocks4Request(buf: Buffer): { value: Socks4Request; used: number } | null {
   if (buf.length < 9) return null;
+  // A field's limit holds whether or not its NUL has arrived: the answer must not
+  // depend on how TCP split the request.
   const nul = buf.indexOf(0, 8);
-  if (nul < 0) {
-    if (buf.length > 8 + MAX_FIELD) throw new PcError('PC_ERR_BAD_REQUEST', 'SOCKS4 userid too long');
-    return null;
-  }
+  if ((nul < 0 ? buf.length : nul) - 8 > MAX_FIELD)
+    throw new PcError('PC_ERR_BAD_REQUEST', 'SOCKS4 userid too long');
+  if (nul < 0) return null;
   const userid = buf.toString('utf8', 8, nul);
   let host = `${buf[4]}.${buf[5]}.${buf[6]}.${buf[7]}`;
   let used = nul + 1;
   if (buf[4] === 0 && buf[5] === 0 && buf[6] === 0 && buf[7] !== 0) {
     const end = buf.indexOf(0, used);
-    if (end < 0) {
-      if (buf.length > used + MAX_FIELD) throw new PcError('PC_ERR_BAD_REQUEST', 'SOCKS4a name too long');
-      return null;
-    }
+    if ((end < 0 ? buf.length : end) - used > MAX_FIELD)
+      throw new PcError('PC_ERR_BAD_REQUEST', 'SOCKS4a name too long');
+    if (end < 0) return null;
     host = buf.toString('latin1', used, end);
     if (!host) throw new PcError('PC_ERR_BAD_REQUEST', 'empty SOCKS4a name');
     used = end + 1;
@@ -46,10 +47,7 @@ function parse(buf: Buffer): { value: Socks4Request; used: number } | null {
 const replies = { protocol: 'socks4', ok: () => GRANTED, fail: () => REJECTED };
 
 function end(client: net.Socket): void {
-  client.removeAllListeners('data');
-  client.resume();
-  client.setTimeout(2000, () => client.destroy());
-  client.end(REJECTED);
+  finish(client, REJECTED);
 }
 
 export function serveSocks4(g: GatewayContext, client: net.Socket, port: number): void {
@@ -60,7 +58,13 @@ export function serveSocks4(g: GatewayContext, client: net.Socket, port: number)
 }
 
 async function run(g: GatewayContext, client: net.Socket, port: number): Promise<void> {
-  const req = await readReply(client, parse, g.headerTimeoutMs, 'PC_ERR_BAD_REQUEST', 'socks4 client');
+  const req = await readReply(
+    client,
+    parseSocks4Request,
+    g.headerTimeoutMs,
+    'PC_ERR_BAD_REQUEST',
+    'socks4 client',
+  );
   const target = `${req.host}:${req.port}`;
   if (req.cmd !== 1) {
     logRefusal(g, 'PC_ERR_COMMAND_NOT_SUPPORTED', client, port, { target, protocol: 'socks4' });

@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import { type ErrorCode, isPcError } from '../errors.ts';
 import { logRefusal } from './admit.ts';
-import type { GatewayContext } from './context.ts';
+import { finish, type GatewayContext } from './context.ts';
 import { dialTunnel } from './dial.ts';
 import type { Conn } from './registry.ts';
 import { relay } from './relay.ts';
@@ -34,6 +34,7 @@ export async function openTunnel(
     up = await dialTunnel(route, host, port, {
       connectTimeoutMs: g.connectTimeoutMs,
       guard: g.guard,
+      recycle: true,
       track: (s) => {
         conn.peers.add(s);
         s.on('error', () => {});
@@ -69,9 +70,6 @@ function refuse(
     detail,
     protocol: replies.protocol,
   });
-  if (client.destroyed) return;
-  client.removeAllListeners('data');
-  client.resume();
-  client.setTimeout(2000, () => client.destroy());
-  client.end(replies.fail(code, detail));
+  // A deadline, not an idle timeout: a client that keeps sending after the refusal must not keep the socket.
+  finish(client, replies.fail(code, detail));
 }

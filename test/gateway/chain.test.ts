@@ -94,6 +94,33 @@ describe('gateway: chained upstreams (Portcullis, squid, microsocks)', () => {
     });
   }
 
+  test('a SOCKS5 upstream that closes instead of answering our credentials: 502 upstream_down', async () => {
+    const { createServer } = await import('node:net');
+    const dying = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => {
+        s.write(Buffer.from([5, 2]));
+        s.once('data', () => s.destroy());
+      });
+    });
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
+    try {
+      const p = await h.addUpstream({
+        protocol: 'socks5',
+        host: '127.0.0.1',
+        port: (dying.address() as { port: number }).port,
+        username: 'u',
+        password: 'p',
+      });
+      const a = await curl(['-i', '-x', `http://dave:pw1@127.0.0.1:${p}`, `${origin.url}/`]);
+      assert.equal(a.code, 502);
+      assert.match(a.body, /X-Portcullis-Reason: upstream_down/i);
+      await noLeaks();
+    } finally {
+      dying.close();
+    }
+  });
+
   test('upstream refusing our credentials: 502 upstream_auth_failed', async () => {
     for (const p of [badHttp, badSocks]) {
       const a = await curl(['-i', '-x', `http://dave:pw1@127.0.0.1:${p}`, `${origin.url}/`]);

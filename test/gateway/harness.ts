@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway/index.ts';
 import type { LiveState } from '../../src/live/live.ts';
@@ -25,6 +25,10 @@ export interface HarnessOptions {
   now?: () => number;
   /** use Redis live state when REDIS_URL is set (memory otherwise) */
   redis?: boolean;
+  /** use Redis live state at this URL (a Redis of the test's own; implies `redis`) */
+  redisUrl?: string;
+  /** the gateway's logger (default: silent unless TEST_LOG); the fuzzer counts its error lines */
+  log?: Logger;
   /** run over this store (not closed by close()) instead of a fresh one */
   store?: TestStore;
 }
@@ -56,8 +60,9 @@ export async function startHarness(
   const store = opts.store ?? (await openTestStore());
   const redisPrefix = `pctest:${randomBytes(5).toString('hex')}:`;
   let live: MemoryLive | LiveState;
-  if (opts.redis && REDIS_URL) {
-    const r = createRedisLive({ url: REDIS_URL, prefix: redisPrefix });
+  const redisUrl = opts.redisUrl ?? (opts.redis ? REDIS_URL : undefined);
+  if (redisUrl) {
+    const r = createRedisLive({ url: redisUrl, prefix: redisPrefix });
     await r.ready(5000);
     live = r;
   } else live = createMemoryLive({ now: opts.now });
@@ -72,7 +77,7 @@ export async function startHarness(
     PORTCULLIS_LOG_LEVEL: 'silent',
     ...env,
   });
-  const log = pino({ level: process.env.TEST_LOG ? 'debug' : 'silent' });
+  const log = opts.log ?? pino({ level: process.env.TEST_LOG ? 'debug' : 'silent' });
   const gateway = createGateway({ config, store, live, cipher, log, now: opts.now });
   await gateway.start();
   let planSeq = 0;
@@ -127,7 +132,7 @@ export async function startHarness(
     async close() {
       await gateway.stop({ drainTimeoutSec: 0 });
       await live.close();
-      if (live.kind === 'redis' && REDIS_URL) await dropKeys(REDIS_URL, redisPrefix);
+      if (live.kind === 'redis' && redisUrl) await dropKeys(redisUrl, redisPrefix);
       if (!opts.store) await store.close();
     },
   };

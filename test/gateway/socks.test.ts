@@ -68,6 +68,29 @@ describe('gateway: SOCKS5 and SOCKS4/4a (curl and raw sockets)', () => {
     await noLeaks();
   });
 
+  test('a whole handshake and the first request in one write: every byte reaches its reader', async () => {
+    const user = Buffer.from('carol');
+    const pass = Buffer.from('pa55');
+    const o = new URL(origin.url);
+    const target = Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, 0, 0]);
+    target.writeUInt16BE(Number(o.port), 8);
+    const oneWrite = Buffer.concat([
+      Buffer.from([5, 1, 2]),
+      Buffer.from([1, user.length]),
+      user,
+      Buffer.from([pass.length]),
+      pass,
+      target,
+      Buffer.from(`GET / HTTP/1.1\r\nHost: ${o.host}\r\nConnection: close\r\n\r\n`),
+    ]);
+    const reply = await rawExchange(port, [oneWrite]);
+    assert.deepEqual([...reply.subarray(0, 6)], [5, 2, 1, 0, 5, 0]);
+    const http = reply.subarray(14).toString('latin1');
+    assert.match(http, /^HTTP\/1\.1 200 /);
+    assert.ok(http.endsWith(ORIGIN_BODY), http);
+    await noLeaks();
+  });
+
   test('"no authentication" only for a whitelisted client IP', async () => {
     const ok = await curl(['-x', `socks5://127.0.0.1:${port}`, `${origin.url}/`]);
     assert.equal(ok.code, 200);

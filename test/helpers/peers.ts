@@ -198,8 +198,12 @@ async function launch(l: Launch): Promise<Peer> {
   };
 }
 
-/** Retries with a fresh port when another process grabbed ours between freePort() and bind. */
-async function withPort(start: (port: number) => Promise<Peer>): Promise<Peer> {
+/**
+ * Retries with a fresh port when another process grabbed ours between
+ * freePort() and bind; with `fixed` (a restart on the port the peer had) just that one.
+ */
+async function withPort(start: (port: number) => Promise<Peer>, fixed?: number): Promise<Peer> {
+  if (fixed) return start(fixed);
   let last: unknown;
   for (let i = 0; i < 3; i++) {
     try {
@@ -212,8 +216,11 @@ async function withPort(start: (port: number) => Promise<Peer>): Promise<Peer> {
   throw last;
 }
 
-/** squid 5 as an HTTP forward proxy + CONNECT, no cache, optional Basic auth (basic_ncsa_auth). */
-export function startSquid(opts: { auth?: Auth } = {}): Promise<Peer> {
+/**
+ * squid 5 as an HTTP forward proxy + CONNECT, no cache, optional Basic auth
+ * (basic_ncsa_auth); `port` to start it again where it was (fault tests).
+ */
+export function startSquid(opts: { auth?: Auth; port?: number } = {}): Promise<Peer> {
   const bin = findBinary('squid', 'squid');
   const helper = '/usr/lib/squid/basic_ncsa_auth';
   const openssl = opts.auth ? findBinary('openssl', 'openssl') : '';
@@ -265,7 +272,7 @@ export function startSquid(opts: { auth?: Auth } = {}): Promise<Peer> {
       logs: [`${dir}/cache.log`],
       auth: opts.auth,
     });
-  });
+  }, opts.port);
 }
 
 function userName(uid: number): string {
@@ -319,15 +326,15 @@ export function startDante(opts: { auth?: Auth } = {}): Promise<Peer> {
   });
 }
 
-/** microsocks: a tiny SOCKS5 server (thread per connection); `auth` turns on RFC 1929. */
-export function startMicrosocks(opts: { auth?: Auth } = {}): Promise<Peer> {
+/** microsocks: a tiny SOCKS5 server (thread per connection); `auth` turns on RFC 1929; `port` as for squid. */
+export function startMicrosocks(opts: { auth?: Auth; port?: number } = {}): Promise<Peer> {
   const bin = findBinary('microsocks', 'microsocks');
   return withPort(async (port) => {
     const dir = makeDir('microsocks');
     const args = ['-i', '127.0.0.1', '-p', String(port)];
     if (opts.auth) args.push('-u', opts.auth.user, '-P', opts.auth.pass);
     return launch({ name: 'microsocks', bin, args, dir, port, scheme: 'socks5', auth: opts.auth });
-  });
+  }, opts.port);
 }
 
 /** tinyproxy 1.11: HTTP forward proxy + CONNECT to any port; optional BasicAuth. */

@@ -15,7 +15,6 @@
 // store and memory live state cannot be shared between processes);
 // kick-api.test.ts is the single-process variant that always runs.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,11 +29,11 @@ import { loadConfig } from '../../src/config.ts';
 import { createRedisLive, type RedisLive } from '../../src/live/redis.ts';
 import { customers, plans, upstreams } from '../../src/store/schema.ts';
 import { createCipher, hashPassword } from '../../src/store/secrets.ts';
-import { MAIN } from '../cli/run.ts';
 import { eventually } from '../gateway/harness.ts';
 import { type Origin, startOrigin } from '../helpers/origin.ts';
 import { freePort } from '../helpers/peers.ts';
 import { DATABASE_URL, openTestStore, REDIS_URL, type TestStore } from '../helpers/store.ts';
+import { startUp, stopUp, type UpChild } from '../helpers/up.ts';
 import { measureRate } from './bandwidth.ts';
 import { type EchoServer, openTunnel, startEcho, type Tunnel, within } from './kick-tunnels.ts';
 
@@ -42,56 +41,11 @@ const SECRET = 'multi-process-test-secret-0123456789';
 const RPS = 10;
 const BANDWIDTH = 1_000_000;
 
-interface Child {
-  proc: ChildProcess;
-  out: () => string;
-}
-
-function startGateway(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, [MAIN, 'up'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const collect = (d: string) => {
-    out += d;
-  };
-  proc.stdout!.setEncoding('utf8').on('data', collect);
-  proc.stderr!.setEncoding('utf8').on('data', collect);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`gateway did not start in 60 s:\n${out}`));
-    }, 60_000);
-    const check = () => {
-      if (out.includes('"portcullis started"')) {
-        clearTimeout(timer);
-        proc.stdout!.off('data', check);
-        resolve({ proc, out: () => out });
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited ${code}:\n${out}`));
-    });
-  });
-}
-
-async function stopGateway(c: Child): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  const exited = new Promise((r) => c.proc.once('exit', r));
-  c.proc.kill('SIGTERM');
-  const t = setTimeout(() => c.proc.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(t);
-}
-
 if (DATABASE_URL && REDIS_URL) {
   describe('two gateway processes on one port', { timeout: 180_000 }, () => {
     const prefix = `pc-mp-${randomBytes(4).toString('hex')}:`;
     const dirs: string[] = [];
-    const children: Child[] = [];
+    const children: UpChild[] = [];
     let store: TestStore;
     let live: RedisLive;
     let redis: Redis;
@@ -195,7 +149,7 @@ if (DATABASE_URL && REDIS_URL) {
         dirs.push(dir);
         // One after the other: both run first-run bootstrap on the shared database.
         children.push(
-          await startGateway({
+          await startUp({
             DATABASE_URL: store.url!,
             REDIS_URL: REDIS_URL!,
             PORTCULLIS_REDIS_PREFIX: prefix,
@@ -213,7 +167,7 @@ if (DATABASE_URL && REDIS_URL) {
     });
 
     after(async () => {
-      await Promise.all(children.map(stopGateway));
+      await Promise.all(children.map((c) => stopUp(c)));
       await app?.close();
       await live?.close();
       redis?.disconnect();

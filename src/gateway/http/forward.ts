@@ -128,7 +128,11 @@ export function attachLeg(
     },
   };
 
-  up.setTimeout(idleMs, () => up.destroy());
+  let timedOut = false;
+  up.setTimeout(idleMs, () => {
+    timedOut = true;
+    up.destroy();
+  });
   up.on('error', (e: NodeJS.ErrnoException) => {
     lastError = e;
   });
@@ -217,12 +221,19 @@ export function attachLeg(
     }
     if (leg.pending.length === 0) return ev.idleClosed();
     if (started) return ev.aborted();
+    const who = `${proxyMode ? 'upstream' : 'target'} ${label}`;
+    // Our idle timeout closed it: the next hop accepted but never answered.
+    if (timedOut)
+      return ev.failed(
+        proxyMode ? 'PC_ERR_UPSTREAM_TIMEOUT' : 'PC_ERR_TARGET_TIMEOUT',
+        `${who} did not answer in time`,
+      );
     const code: ErrorCode = lastError
       ? fromErrno(lastError, proxyMode)
       : proxyMode
         ? 'PC_ERR_UPSTREAM_DOWN'
         : 'PC_ERR_TARGET_UNREACHABLE';
-    ev.failed(code, `${proxyMode ? 'upstream' : 'target'} ${label} closed without answering`);
+    ev.failed(code, `${who} closed without answering`);
   });
 
   return leg;

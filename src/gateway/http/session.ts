@@ -31,9 +31,17 @@ function credentials(h: RequestHead): Credentials | null | 'bad' {
   return { key: h.proxyAuthorization, username: pair[0], password: pair[1] };
 }
 
-export function serveHttp(g: GatewayContext, client: net.Socket, port: number): void {
-  let pend: Buffer | null = null;
+/** Bytes a client may send ahead while a request is admitted or dialled before we stop reading it. */
+const AHEAD_LIMIT = 64 * 1024;
+
+/** Serves HTTP on a client socket; `first` is the chunk the protocol sniffer read. */
+export function serveHttp(g: GatewayContext, client: net.Socket, port: number, first: Buffer): void {
+  let pend: Buffer | null = first;
   let busy = false;
+  /** inside wait(): an await on admission or a dial */
+  let waiting = false;
+  /** paused because too many bytes came ahead during a wait */
+  let heldBack = false;
   let done = false;
   let closing = false;
   let waitIdle = false;
@@ -42,21 +50,45 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
   let leg: Leg | null = null;
   let body = NO_BODY;
   let bodyLeft = 0;
+  /** deadline of a request head begun but not complete (slowloris: the socket timeout restarts with every byte) */
+  let headDeadline: NodeJS.Timeout | null = null;
   const scanner = new ChunkedScanner();
 
   const onData = (chunk: Buffer): void => {
     pend = pend === null ? chunk : Buffer.concat([pend, chunk]);
+    if (waiting) {
+      // Kept for after the wait; past the limit, TCP holds the rest back.
+      if (!heldBack && pend.length > AHEAD_LIMIT) {
+        heldBack = true;
+        client.pause();
+      }
+      return;
+    }
     kick();
   };
   client.on('data', onData);
   client.on('timeout', () => {
     if (done) return;
+    // A whole request is being admitted or dialled: the connect timeout guards that.
+    if (busy) return;
     if (leg && leg.pending.length > 0) return; // the leg's own idle timeout guards a slow origin
-    if (conn && pend === null) return g.registry.close(conn); // idle keep-alive connection
-    refuse('PC_ERR_REQUEST_TIMEOUT');
+    if (pend === null) {
+      // Idle between requests (after an answer, or after a 407 the client has
+      // not yet answered): close quietly. A 408 here could cross the client's
+      // next request on the wire and be read as its answer.
+      if (conn) return g.registry.close(conn);
+      done = true;
+      client.destroy();
+      return;
+    }
+    refuse('PC_ERR_REQUEST_TIMEOUT'); // a request head begun but not finished
   });
   client.on('drain', () => leg?.socket.resume());
+  client.once('close', () => {
+    if (headDeadline !== null) clearTimeout(headDeadline);
+  });
   client.resume();
+  kick();
 
   function kick(): void {
     if (busy || done) return;
@@ -88,7 +120,18 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
         return;
       }
       const h = parseRequestHead(pend);
-      if (h === null) return;
+      if (h === null) {
+        // A head must be complete within the header timeout of its first bytes, however they trickle.
+        headDeadline ??= setTimeout(() => {
+          headDeadline = null;
+          if (!done && !busy) refuse('PC_ERR_REQUEST_TIMEOUT');
+        }, g.headerTimeoutMs);
+        return;
+      }
+      if (headDeadline !== null) {
+        clearTimeout(headDeadline);
+        headDeadline = null;
+      }
       if (typeof h === 'string') return refuse(h);
       if (!(await request(h))) return;
     }
@@ -115,12 +158,19 @@ export function serveHttp(g: GatewayContext, client: net.Socket, port: number): 
     consume(n);
   }
 
+  // Awaits admission or a dial. The client is not paused for it (a pause and
+  // a resume per await showed in CONNECT profiles): what it sends meanwhile
+  // waits in `pend`, and only past AHEAD_LIMIT is the socket paused.
   async function wait<T>(p: Promise<T>): Promise<T> {
-    client.pause();
+    waiting = true;
     try {
       return await p;
     } finally {
-      if (!done) client.resume();
+      waiting = false;
+      if (heldBack) {
+        heldBack = false;
+        if (!done) client.resume();
+      }
     }
   }
 

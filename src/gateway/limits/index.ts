@@ -118,6 +118,10 @@ export function createLimits(o: LimitsOptions): Limits {
     return p;
   }
 
+  // Redis restarted empty: its period counters start again from what was
+  // flushed since; seed them from the store again (the seed only raises).
+  const offReset = live.onReset(() => seeded.clear());
+
   const guards = createQuotaGuards({
     live,
     log,
@@ -253,6 +257,7 @@ export function createLimits(o: LimitsOptions): Limits {
       conn.meter = null;
     },
     stop() {
+      offReset();
       guards.stop();
       throttle.stop();
     },

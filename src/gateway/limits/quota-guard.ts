@@ -27,7 +27,7 @@ export interface QuotaGuardOptions {
   log: Logger;
   now: () => number;
   periodOf(policy: CustomerPolicy, nowMs: number): Period;
-  /** Seeds the live counter of a period from the store once (null when already done). */
+  /** Seeds the live counter of a period from the store (null when already done for this period since the last reset). */
   seed(policy: CustomerPolicy, period: Period): Promise<void> | null;
   /** The newest policy of the customer (a raised quota applies to running connections). */
   policyOf(customerId: number): CustomerPolicy | undefined;
@@ -77,7 +77,8 @@ export function createQuotaGuards(o: QuotaGuardOptions): QuotaGuards {
     o.report(g.customerId);
     const mark = g.spent;
     g.refreshing = true;
-    const seeded = period.key !== g.key ? o.seed(g.policy, period) : null;
+    // Null unless this period was never seeded here (a new period, or the seeds were reset).
+    const seeded = o.seed(g.policy, period);
     (seeded ?? Promise.resolve())
       .then(() => o.live.periodBytes(g.customerId, period.key))
       .then(

@@ -23,5 +23,5 @@ export async function directTunnel(host: string, port: number, ctx: DialContext)
   if (!ip || !ctx.guard.allowed(ip, port)) {
     throw new PcError('PC_ERR_TARGET_FORBIDDEN', `target ${host}:${port} is not allowed`);
   }
-  return connectTcp(address, port, ctx.connectTimeoutMs, false, ctx.track);
+  return connectTcp(address, port, ctx.connectTimeoutMs, false, ctx.track, ctx.recycle);
 }

@@ -44,7 +44,7 @@ export async function httpTunnel(
   ctx: DialContext,
 ): Promise<net.Socket> {
   const t = route.target;
-  const s = await connectTcp(t.host, t.port, ctx.connectTimeoutMs, true, ctx.track);
+  const s = await connectTcp(t.host, t.port, ctx.connectTimeoutMs, true, ctx.track, ctx.recycle);
   const a = authority(host, port);
   s.write(
     `CONNECT ${a} HTTP/1.1\r\nHost: ${a}\r\n${route.basic ? `Proxy-Authorization: ${route.basic}\r\n` : ''}\r\n`,

@@ -39,6 +39,8 @@ export interface DialContext {
   guard: EgressGuard;
   /** every socket opened for this dial, so the owner can destroy it if the client leaves */
   track: Track;
+  /** read the upstream socket into a recycled buffer (tunnels: see upstream/net.ts) */
+  recycle?: boolean;
 }
 
 export type Dialer = (route: Route, host: string, port: number, ctx: DialContext) => Promise<net.Socket>;

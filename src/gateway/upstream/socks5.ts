@@ -72,7 +72,7 @@ export async function socks5Tunnel(
   ctx: DialContext,
 ): Promise<net.Socket> {
   const t = route.target;
-  const s = await connectTcp(t.host, t.port, ctx.connectTimeoutMs, true, ctx.track);
+  const s = await connectTcp(t.host, t.port, ctx.connectTimeoutMs, true, ctx.track, ctx.recycle);
   const what = `upstream ${route.label}`;
   const timeout = ctx.connectTimeoutMs;
   const creds = t.username !== null;
@@ -87,7 +87,9 @@ export async function socks5Tunnel(
     const p = Buffer.from(t.password ?? '', 'utf8');
     s.resume();
     s.write(Buffer.concat([Buffer.from([1, u.length]), u, Buffer.from([p.length]), p]));
-    const status = await readReply(s, fixed(2), timeout, 'PC_ERR_UPSTREAM_AUTH', what);
+    // RFC 1929 answers a refusal with a status before closing: a close with no
+    // status is an upstream that went away, not one that refused us.
+    const status = await readReply(s, fixed(2), timeout, 'PC_ERR_UPSTREAM_DOWN', what);
     if (status[1] !== 0) {
       s.destroy();
       throw new PcError(
