@@ -1,41 +1,57 @@
 // Starts the Portcullis gateway for the bench in its OWN process (so its RSS per
 // idle tunnel and its CPU are its own, not the bench runner's): bench/portcullis-
 // child.ts builds it with the gateway test harness (fresh store, in-memory live
-// state, a limit-free customer with `auth`, one port bound to the `direct`
-// upstream, egress allowed to 127.0.0.0/8) and prints the bound port.
+// state, egress allowed to 127.0.0.0/8) and prints the bound ports.
+//
+// One process serves every Portcullis row of the run, so they differ only in
+// what the row measures: the limit-free customer on the `direct` port (the main
+// row), the customer with every limit configured on the same port (enforcement
+// on), and the limit-free customer on a port chained through an HTTP upstream.
 //
 // HOOK (lead): when `portcullis up` is the way to run it, this is the one place to
-// change; keep the contract: one port speaking HTTP forward, CONNECT and SOCKS5
-// with authentication ON, upstream `direct`, and a Peer whose pid is the gateway.
+// change; keep the contract: ports speaking HTTP forward, CONNECT and SOCKS5 with
+// authentication ON, and a pid that is the gateway.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type Auth, type Peer, signalGc } from '../test/helpers/peers.ts';
+import { type Auth, type NodeMemory, signalGc } from '../test/helpers/peers.ts';
 
-export interface PortcullisBenchOptions {
-  /** credentials of the limit-free customer the bench authenticates as */
-  auth: Auth;
-  originPort: number;
+export interface ChildSpec {
+  /** the limit-free customer */
+  user: Auth;
+  /** a customer whose plan has every limit configured (none reachable) */
+  limited?: Auth;
+  /** bind a second port to this HTTP upstream proxy, with these credentials */
+  chain?: Auth & { port: number };
+  memFile: string;
 }
 
-// PGlite initdb in WASM takes ~8 s on an idle 2-core machine and far longer on a busy one.
+export interface PortcullisBench {
+  pid: number;
+  /** bound to the `direct` upstream */
+  port: number;
+  /** bound to the chained HTTP upstream, when asked */
+  chainPort?: number;
+  gc(): Promise<NodeMemory | undefined>;
+  stop(): Promise<void>;
+}
+
+// PGlite in WASM takes seconds to start on an idle 2-core machine and far longer on a busy one.
 const START_TIMEOUT_MS = 90_000;
 
-export async function startPortcullis(opts: PortcullisBenchOptions): Promise<Peer | null> {
+export async function startPortcullis(opts: Omit<ChildSpec, 'memFile'>): Promise<PortcullisBench> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pc-portcullis-bench-'));
-  const memFile = path.join(dir, 'memory.json');
+  // A bench that stops half-way (Ctrl-C) exits without stop(): leave no temp dir behind.
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', cleanup);
+  const spec: ChildSpec = { ...opts, memFile: path.join(dir, 'memory.json') };
   const child = spawn(
     process.execPath,
-    [
-      '--expose-gc',
-      path.join(import.meta.dirname, 'portcullis-child.ts'),
-      opts.auth.user,
-      opts.auth.pass,
-      memFile,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.resolve(import.meta.dirname, '..') },
+    ['--expose-gc', path.join(import.meta.dirname, 'portcullis-child.ts'), JSON.stringify(spec)],
+    // stdin is a pipe the child watches: when the bench dies, the gateway stops too.
+    { stdio: ['pipe', 'pipe', 'inherit'], cwd: path.resolve(import.meta.dirname, '..') },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<string>((resolve, reject) => {
@@ -61,14 +77,12 @@ export async function startPortcullis(opts: PortcullisBenchOptions): Promise<Pee
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const { port } = JSON.parse(first) as { port: number };
+  const { port, chainPort } = JSON.parse(first) as { port: number; chainPort?: number };
   return {
-    name: 'portcullis',
     port,
-    url: `http://${opts.auth.user}:${opts.auth.pass}@127.0.0.1:${port}`,
+    chainPort,
     pid: child.pid!,
-    dir,
-    gc: () => signalGc(child.pid!, memFile),
+    gc: () => signalGc(child.pid!, spec.memFile),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -76,7 +90,8 @@ export async function startPortcullis(opts: PortcullisBenchOptions): Promise<Pee
         await exited;
         clearTimeout(t);
       }
-      rmSync(dir, { recursive: true, force: true });
+      cleanup();
+      process.off('exit', cleanup);
     },
   };
 }
