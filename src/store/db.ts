@@ -36,6 +36,29 @@ export interface OpenOptions {
   loadDataDir?: File | Blob;
 }
 
+// Any constant shared by every Portcullis process: the key of the advisory
+// lock that serialises migrations on one database.
+const MIGRATION_LOCK = 0x70637573; // "pcus"
+
+/**
+ * Migrates under a session-level advisory lock. Processes started together on
+ * a fresh database (an API and gateways of a multi-process deployment) would
+ * otherwise each find the schema missing and race to create it; the loser
+ * failed its start on "relation already exists". With the lock the others
+ * wait, then find every migration applied.
+ */
+async function migrateLocked(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migratePg(drizzlePg(client), { migrationsFolder });
+  } finally {
+    // Unlocking can only fail with the connection gone, which frees the lock too.
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}
+
 export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({
@@ -49,7 +72,7 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
     // replaces it on next use, which is how the API recovers without restart.
     pool.on('error', () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Db;
-    await migratePg(drizzlePg(pool), { migrationsFolder });
+    await migrateLocked(pool);
     return {
       db,
       kind: 'postgres',
