@@ -1,7 +1,6 @@
 // Drizzle schema: the single source of the SQL migrations in ./migrations
 // (`npm run db:generate`; CI fails when they drift). Runs unchanged on PGlite
 // and PostgreSQL. Sizes are bytes, rates bytes/s, durations seconds.
-import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
@@ -12,9 +11,10 @@ import {
   pgTable,
   primaryKey,
   serial,
+  sql,
   text,
   timestamp,
-} from 'drizzle-orm/pg-core';
+} from './orm.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const created = () => ts('created_at').notNull().defaultNow();

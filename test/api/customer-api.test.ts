@@ -18,7 +18,7 @@ describe('customer API and /api/proxies.php', () => {
     // 4001's upstream is down: it must not be offered.
     const rows = await createRepos(api.store.db).upstreams.list();
     const { upstreams } = await import('../../src/store/schema.ts');
-    const { eq } = await import('drizzle-orm');
+    const { eq } = await import('../../src/store/orm.ts');
     await api.store.db.update(upstreams).set({ health: 'down' }).where(eq(upstreams.id, rows[1].id));
   });
   after(() => api.close());

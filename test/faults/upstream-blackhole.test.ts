@@ -9,7 +9,7 @@
 // PORTCULLIS_FAILOVER on, its connections go through a healthy upstream.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { upstreams } from '../../src/store/schema.ts';
 import { expectQuiet } from '../clients/sockets.ts';
 import { curl, eventually, type Harness, startHarness } from '../gateway/harness.ts';

@@ -7,7 +7,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../src/config.ts';
@@ -15,6 +14,7 @@ import { createGateway, type Gateway } from '../../src/gateway/index.ts';
 import type { LiveState } from '../../src/live/live.ts';
 import { createMemoryLive, type MemoryLive } from '../../src/live/memory.ts';
 import { createRedisLive } from '../../src/live/redis.ts';
+import { eq } from '../../src/store/orm.ts';
 import { customerIps, customers, plans, upstreams } from '../../src/store/schema.ts';
 import { type Cipher, createCipher, hashPassword } from '../../src/store/secrets.ts';
 import { freePort } from '../helpers/peers.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { upstreams } from '../../src/store/schema.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { freePort } from '../helpers/peers.ts';

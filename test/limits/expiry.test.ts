@@ -4,7 +4,7 @@
 // The gateway runs on an injected clock.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { customers } from '../../src/store/schema.ts';
 import { curl, eventually, type Harness, startHarness } from '../gateway/harness.ts';
 import { type Origin, startOrigin } from '../helpers/origin.ts';

@@ -5,7 +5,7 @@
 // the lock-out is a security event, and lifting it admits again.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq } from '../../src/store/orm.ts';
 import { plans, securityEvents } from '../../src/store/schema.ts';
 import { eventually, type Harness, startHarness } from '../gateway/harness.ts';
 import { type EchoServer, openTunnel, startEcho, type Tunnel, within } from './kick-tunnels.ts';

@@ -1,5 +1,5 @@
 // Admin tokens: stored as SHA-256 of a 192-bit random value, found by that hash.
-import { asc, eq, isNull } from 'drizzle-orm';
+import { asc, eq, isNull } from '../orm.ts';
 import { adminTokens } from '../schema.ts';
 import type { Q } from './types.ts';
 

@@ -1,7 +1,7 @@
 // Customers and their IP whitelist entries: the only SQL about them. The API
 // key is looked up by its SHA-256 (unique index), never by scanning or scrypt,
 // so /api/proxies.php stays one indexed lookup per request.
-import { and, asc, count, eq, ilike, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, ilike, inArray, type SQL } from '../orm.ts';
 import { customerIps, customers, plans } from '../schema.ts';
 import type { PlanRow } from './plans.ts';
 import type { Q } from './types.ts';

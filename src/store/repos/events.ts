@@ -1,6 +1,6 @@
 // Audit events (who changed what, from where) and security events (refusals
 // worth an operator's eye: lock-outs, brute force). Append-only.
-import { desc, lt } from 'drizzle-orm';
+import { desc, lt } from '../orm.ts';
 import { auditEvents, securityEvents } from '../schema.ts';
 import type { Q } from './types.ts';
 

@@ -1,7 +1,7 @@
 // "Start on first use": the subscription clock of a customer starts at its
 // first admitted connection. One conditional UPDATE, so when several gateway
 // processes race, exactly one sets the start and the others change nothing.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from '../orm.ts';
 import { customers } from '../schema.ts';
 import type { Q } from './types.ts';
 

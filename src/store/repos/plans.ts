@@ -1,6 +1,6 @@
 // Plans: the only SQL about plans. Rows are returned as Drizzle infers them;
 // services decide what a caller may see.
-import { asc, count, eq } from 'drizzle-orm';
+import { asc, count, eq } from '../orm.ts';
 import { customers, plans } from '../schema.ts';
 import type { Q } from './types.ts';
 

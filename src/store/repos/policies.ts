@@ -1,7 +1,7 @@
 // What the gateway reads from the store: customers compiled with their plan
 // and whitelist into CustomerPolicy objects, and upstreams with decrypted
 // credentials. Loaded at start and on change events; never per connection.
-import { eq, inArray } from 'drizzle-orm';
+
 import type {
   CustomerPolicy,
   CustomerStatus,
@@ -10,6 +10,7 @@ import type {
   UpstreamTarget,
 } from '../../domain/policy.ts';
 import type { Db } from '../db.ts';
+import { eq, inArray } from '../orm.ts';
 import { customerIps, customers, plans, upstreams } from '../schema.ts';
 import type { Cipher } from '../secrets.ts';
 

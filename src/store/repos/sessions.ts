@@ -2,7 +2,7 @@
 // up by that hash (unique index). A session holds while it has not expired and
 // the customer's password is the one it was signed in with (passwordFp), so a
 // password change ends every session without a sweep.
-import { and, asc, eq, lte, notInArray } from 'drizzle-orm';
+import { and, asc, eq, lte, notInArray } from '../orm.ts';
 import { customerSessions } from '../schema.ts';
 import type { Q } from './types.ts';
 

@@ -1,5 +1,5 @@
 // Key/value settings (JSON values): first-run markers and operator switches.
-import { eq } from 'drizzle-orm';
+import { eq } from '../orm.ts';
 import { settings } from '../schema.ts';
 import type { Q } from './types.ts';
 

@@ -1,6 +1,6 @@
 // Upstreams and their bound ports: the only SQL about them. Inserts are
 // batched (one statement per 500 rows) so a 1,000-line import is two round trips.
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from '../orm.ts';
 import { upstreams } from '../schema.ts';
 import type { Q } from './types.ts';
 

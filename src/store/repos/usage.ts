@@ -1,8 +1,9 @@
 // Hourly usage buckets. Enforcement points count in live state and hand the
 // drained deltas here at most once a second; the upsert adds to the bucket so
 // several processes (and RADIUS accounting) can report into the same hour.
-import { and, eq, gte, lt, sql } from 'drizzle-orm';
+
 import type { UsageDelta } from '../../live/live.ts';
+import { and, eq, gte, lt, sql } from '../orm.ts';
 import { usageHourly } from '../schema.ts';
 import type { Q } from './types.ts';
 
