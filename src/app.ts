@@ -1,16 +1,20 @@
 // Composition root: opens the store and live state, runs first-run bootstrap,
 // and starts the components this process's roles name (all by default).
 // `portcullis up` (src/up.ts) and tests call startPortcullis().
+//
+// The gateway comes first and the API's modules (Fastify, routes, schemas,
+// prom-client) are loaded only after its ports listen, and only by a process
+// that serves the API: a restarted gateway is back sooner, and a
+// `--role gateway` process never loads them.
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from './api/app.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
 import { createGateway } from './gateway/index.ts';
 import { startJobs } from './jobs/index.ts';
 import { createLive } from './live/index.ts';
-import { createMetrics } from './metrics.ts';
 import { openStore } from './store/db.ts';
 import { createCipher, loadSecretKey } from './store/secrets.ts';
 
@@ -43,19 +47,22 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
   const jobs = config.roles.includes('jobs') ? startJobs({ config, store, live, log }) : undefined;
 
   let apiUrl: string | undefined;
-  const app = config.roles.includes('api')
-    ? await buildApp({
-        config,
-        store,
-        live,
-        cipher,
-        log,
-        gatewayStatus: gateway && (() => gateway.status()),
-        gatewayConnections: gateway && (() => gateway.connections()),
-        metrics: createMetrics({ live, gateway }),
-      })
-    : undefined;
-  if (app) {
+  let app: FastifyInstance | undefined;
+  if (config.roles.includes('api')) {
+    const [{ buildApp }, { createMetrics }] = await Promise.all([
+      import('./api/app.ts'),
+      import('./metrics.ts'),
+    ]);
+    app = await buildApp({
+      config,
+      store,
+      live,
+      cipher,
+      log,
+      gatewayStatus: gateway && (() => gateway.status()),
+      gatewayConnections: gateway && (() => gateway.connections()),
+      metrics: createMetrics({ live, gateway }),
+    });
     const address = await app.listen({ host: config.api.host, port: config.api.port });
     apiUrl = address.replace('0.0.0.0', '127.0.0.1');
   }
