@@ -251,7 +251,7 @@ describe('web console in Chromium', () => {
     await shot(admin, '08-audit');
   });
 
-  it('portal (phone, dark): a wrong password shows the code; signed in, gauges and the proxy list in three formats', async () => {
+  it('portal (phone, dark): a wrong password shows the code; signed in, gauges, the proxy list in three formats, the self-service whitelist', async () => {
     await portal.goto(`${base}/portal`);
     await portal.getByLabel('Username').fill('erin');
     await portal.getByLabel('Password').fill('not-the-password');
@@ -287,6 +287,21 @@ describe('web console in Chromium', () => {
     )) as number;
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
     await shot(portal, '10-portal');
+    // Self-service whitelist: a bad block shows the code; a good one is stored, then removed.
+    const mine = portal.getByRole('form', { name: 'whitelist my address' });
+    await mine.getByPlaceholder('your IP or CIDR').fill('198.51.100.1/24');
+    await mine.getByRole('button', { name: 'Add' }).click();
+    await text(portal, 'PC_ERR_VALIDATION');
+    await mine.getByPlaceholder('your IP or CIDR').fill('198.51.100.0/24');
+    await mine.getByRole('button', { name: 'Add' }).click();
+    await text(portal, 'Whitelisted 198.51.100.0/24: connections from it need no password.');
+    const cidrs = async () =>
+      (await api.req('GET', '/api/v1/customers/erin')).json.ips.map((i: { cidr: string }) => i.cidr).sort();
+    assert.deepEqual(await cidrs(), ['198.51.100.0/24', '203.0.113.7/32'].sort());
+    const row = portal.locator('li', { hasText: '198.51.100.0/24' });
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await text(portal, 'Removed 198.51.100.0/24.');
+    assert.deepEqual(await cidrs(), ['203.0.113.7/32']);
   });
 
   it('admin bans the customer in the UI; the open portal shows the ban without a reload', async () => {

@@ -5,6 +5,7 @@ import { bytes, fromLocalInput, toLocalInput, when } from '../format.ts';
 import { Link, navigate } from '../router.tsx';
 import type { Customer, Plan, Usage } from '../types.ts';
 import { ErrorNote, Ok, UsageHistory, type UsagePoint, useAction, useLoad } from '../ui.tsx';
+import { Whitelist } from '../Whitelist.tsx';
 import type { PageProps } from './AdminApp.tsx';
 import { statusBadge } from './Customers.tsx';
 
@@ -17,8 +18,6 @@ export function CustomerDetail({ call, username }: PageProps & { username: strin
   const [plan, setPlan] = useState<string | null>(null);
   const [expires, setExpires] = useState<string | null>(null);
   const [password, setPassword] = useState('');
-  const [cidr, setCidr] = useState('');
-  const [note, setNote] = useState('');
   const [banReason, setBanReason] = useState('');
   const [banUntil, setBanUntil] = useState('');
   const [newKey, setNewKey] = useState<string | null>(null);
@@ -48,18 +47,6 @@ export function CustomerDetail({ call, username }: PageProps & { username: strin
       setExpires(null);
       refresh();
       return `Saved ${Object.keys(body).join(', ')}.`;
-    });
-  };
-  const addIp = (e: FormEvent) => {
-    e.preventDefault();
-    act.run(async () => {
-      const ip = await call<{ cidr: string }>('POST', `${base}/ips`, {
-        body: note ? { cidr: cidr.trim(), note } : { cidr: cidr.trim() },
-      });
-      setCidr('');
-      setNote('');
-      refresh();
-      return `Whitelisted ${ip.cidr}.`;
     });
   };
   const ban = (e: FormEvent) => {
@@ -236,41 +223,20 @@ export function CustomerDetail({ call, username }: PageProps & { username: strin
         </section>
       </div>
       <div className="grid2">
-        <section className="card">
-          <h2>IP whitelist</h2>
-          {cu.ips.length === 0 && <p className="muted">No whitelisted addresses: password only.</p>}
-          <ul className="plain">
-            {cu.ips.map((ip) => (
-              <li key={ip.cidr} className="row between">
-                <span>
-                  <code>{ip.cidr}</code> {ip.note && <span className="muted">{ip.note}</span>}
-                </span>
-                <button
-                  type="button"
-                  className="link"
-                  onClick={() =>
-                    act.run(async () => {
-                      await call('DELETE', `${base}/ips/${encodeURIComponent(ip.cidr)}`);
-                      refresh();
-                      return `Removed ${ip.cidr}.`;
-                    })
-                  }
-                >
-                  Remove
-                </button>
-              </li>
-            ))}
-          </ul>
-          <form className="row" onSubmit={addIp} aria-label="whitelist an address">
-            <input
-              placeholder="203.0.113.7 or 2001:db8::/48"
-              value={cidr}
-              onChange={(e) => setCidr(e.target.value)}
-            />
-            <input placeholder="note" value={note} onChange={(e) => setNote(e.target.value)} />
-            <button type="submit">Add</button>
-          </form>
-        </section>
+        <Whitelist
+          call={call}
+          path={`${base}/ips`}
+          ips={cu.ips}
+          onChange={refresh}
+          label="whitelist an address"
+          placeholder="203.0.113.7 or 2001:db8::/48"
+          intro={
+            cu.ips.length === 0
+              ? 'No whitelisted addresses: password only.'
+              : 'Connections from these addresses need no password.'
+          }
+          added={(cidr) => `Whitelisted ${cidr}.`}
+        />
         <section className="card">
           <h2>Ban</h2>
           <form className="form-grid" onSubmit={ban} aria-label="ban customer">

@@ -7,7 +7,8 @@ import { type ApiError, type Call, client, stream } from '../api.ts';
 import { bytes, duration, when } from '../format.ts';
 import { Link } from '../router.tsx';
 import type { Overview } from '../types.ts';
-import { ErrorNote, Gauge, Ok, UsageHistory, type UsagePoint, useAction, useLoad } from '../ui.tsx';
+import { ErrorNote, Gauge, UsageHistory, type UsagePoint, useAction, useLoad } from '../ui.tsx';
+import { Whitelist } from '../Whitelist.tsx';
 import { ProxyList } from './ProxyList.tsx';
 
 const KEY = 'portcullis.portal';
@@ -109,64 +110,6 @@ function Gauges({ o, now }: { o: Overview; now: number }) {
             : `until ${when(customer.expiresAt)}`
         }
       />
-    </section>
-  );
-}
-
-function Whitelist({ call, o, onChange }: { call: Call; o: Overview; onChange: () => void }) {
-  const [cidr, setCidr] = useState('');
-  const [note, setNote] = useState('');
-  const act = useAction();
-  const add = (e: FormEvent) => {
-    e.preventDefault();
-    act.run(async () => {
-      const r = await call<{ cidr: string }>('POST', '/api/v1/me/ips', {
-        body: note ? { cidr: cidr.trim(), note } : { cidr: cidr.trim() },
-      });
-      setCidr('');
-      setNote('');
-      onChange();
-      return `Whitelisted ${r.cidr}: connections from it need no password.`;
-    });
-  };
-  return (
-    <section className="card">
-      <h2>IP whitelist</h2>
-      <p className="muted small">Connections from these addresses are yours without a password.</p>
-      <ul className="plain">
-        {o.customer.ips.map((ip) => (
-          <li key={ip.cidr} className="row between">
-            <span>
-              <code>{ip.cidr}</code> {ip.note && <span className="muted">{ip.note}</span>}
-            </span>
-            <button
-              type="button"
-              className="link"
-              onClick={() =>
-                act.run(async () => {
-                  await call('DELETE', `/api/v1/me/ips/${encodeURIComponent(ip.cidr)}`);
-                  onChange();
-                  return `Removed ${ip.cidr}.`;
-                })
-              }
-            >
-              Remove
-            </button>
-          </li>
-        ))}
-      </ul>
-      <form className="row" onSubmit={add} aria-label="whitelist my address">
-        <input
-          placeholder="your IP or CIDR"
-          value={cidr}
-          onChange={(e) => setCidr(e.target.value)}
-          required
-        />
-        <input placeholder="note" value={note} onChange={(e) => setNote(e.target.value)} />
-        <button type="submit">Add</button>
-      </form>
-      <ErrorNote error={act.error} />
-      {act.done && <Ok>{act.done}</Ok>}
     </section>
   );
 }
@@ -316,7 +259,16 @@ export function PortalApp() {
               refusal={o.refusal?.code ?? null}
             />
             <div className="grid2">
-              <Whitelist call={call} o={o} onChange={first.reload} />
+              <Whitelist
+                call={call}
+                path="/api/v1/me/ips"
+                ips={o.customer.ips}
+                onChange={first.reload}
+                label="whitelist my address"
+                placeholder="your IP or CIDR"
+                intro="Connections from these addresses are yours without a password."
+                added={(cidr) => `Whitelisted ${cidr}: connections from it need no password.`}
+              />
               <ApiKey call={call} o={o} />
             </div>
             <UsageHistory
