@@ -1,7 +1,6 @@
 // What the gateway reads from the store: customers compiled with their plan
 // and whitelist into CustomerPolicy objects, and upstreams with decrypted
 // credentials. Loaded at start and on change events; never per connection.
-
 import type {
   CustomerPolicy,
   CustomerStatus,
