@@ -36,11 +36,11 @@ export function Whitelist(props: {
       return props.added(r.cidr);
     });
   };
-  const remove = (cidr: string) =>
+  const remove = (entry: string) =>
     act.run(async () => {
-      await call('DELETE', `${path}/${encodeURIComponent(cidr)}`);
+      await call('DELETE', `${path}/${encodeURIComponent(entry)}`);
       onChange();
-      return `Removed ${cidr}.`;
+      return `Removed ${entry}.`;
     });
   return (
     <section className="card">
