@@ -76,6 +76,13 @@ export interface Machine {
   wallSeconds: number;
 }
 
+/** The uncounted 1 s steps a Node system ran before measuring, until its rate stopped rising. */
+export interface Warmup {
+  system: string;
+  mode: 'http' | 'connect' | 'socks5';
+  rates: number[];
+}
+
 export interface Results {
   machine: Machine;
   rows: Row[];
@@ -84,6 +91,8 @@ export interface Results {
   idleTunnels: number;
   /** requests a second of the fixed-rate latency runs */
   latencyRates: { fwd: number; tunnel: number };
+  /** absent in results written before warm-up steps were recorded */
+  warmups?: Warmup[];
 }
 
 interface Column {
@@ -555,5 +564,31 @@ function portcullisOnly(r: Results): string[] {
   }
   if (r.api.error) out.push(`Not measured: ${r.api.error}.`);
   out.push('');
+
+  if (r.warmups?.length) {
+    const what = {
+      http: 'forward HTTP keep-alive req/s',
+      connect: 'CONNECT + 1 GET /s',
+      socks5: 'SOCKS5 set-ups/s',
+    };
+    out.push(
+      '### Warm-up',
+      '',
+      'Node systems, before anything is counted: 1 s steps of each protocol until the rate stops rising ' +
+        '(two steps below 1.05x the best so far). The first step is what a freshly started process serves; ' +
+        'the rest is V8 compiling the hot code.',
+      '',
+      '| system | workload | first 1 s | best | steps (rate per 1 s) |',
+      '|---|---|---:|---:|---|',
+    );
+    for (const w of r.warmups) {
+      out.push(
+        `| ${w.system} | ${what[w.mode]} | ${fmt(w.rates[0], 0)} | ${fmt(Math.max(...w.rates), 0)} | ${w.rates
+          .map((x) => fmt(x, 0))
+          .join(', ')} |`,
+      );
+    }
+    out.push('');
+  }
   return out;
 }
