@@ -567,7 +567,7 @@ function portcullisOnly(r: Results): string[] {
 
   if (r.warmups?.length) {
     const what = {
-      http: 'forward HTTP keep-alive req/s',
+      http: 'forward HTTP, a new connection per request, req/s',
       connect: 'CONNECT + 1 GET /s',
       socks5: 'SOCKS5 set-ups/s',
     };
