@@ -6,7 +6,7 @@
 // bench/results/YYYY-MM-DD.md and .json and bench/results/latest.md, and prints
 // the table. See bench/README.md.
 //
-//   npm run bench                    full run (~12 min on 2 quiet cores)
+//   npm run bench                    full run (~14 min on 2 quiet cores)
 //   npm run bench -- --quick         everyday check (< 2 min): 1 s runs, one each
 //   node bench/run.ts --only squid,portcullis --seconds 5 --repeat 5
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -713,21 +713,24 @@ async function main(): Promise<void> {
 
 /**
  * Runs `step` (one 1 s run, resolving to its rate) until the rate stops
- * rising: two steps in a row below 1.05x the best so far, at least 3 steps,
- * at most 15 (4 with --quick). A failed step counts as 0. Returns every rate.
+ * rising: at least 20 steps, then until 3 steps in a row stay below 1.05x the
+ * best so far, at most 30 (3 to 5 with --quick). A failed step counts as 0.
+ * Measured on 2026-11-24: a fresh Portcullis needs 15-20 s of SOCKS5 load
+ * before its CPU per set-up settles (490 -> 230 µs, user and system time
+ * alike), so a shorter warm-up leaves part of it in the counted runs.
  */
 async function warmUp(step: () => Promise<number>): Promise<number[]> {
   const rates: number[] = [];
   let best = 0;
   let flat = 0;
-  const max = quick ? 4 : 15;
+  const [min, max] = quick ? [3, 5] : [20, 30];
   while (rates.length < max) {
     const r = await step().catch(() => 0);
     rates.push(r);
     if (r >= best * 1.05) flat = 0;
     else flat++;
     best = Math.max(best, r);
-    if (rates.length >= 3 && flat >= 2) break;
+    if (rates.length >= min && flat >= 3) break;
     await sleep(PAUSE_MS);
   }
   return rates;
