@@ -310,6 +310,93 @@ if (REDIS_URL) {
       }
     });
 
+    it('mirrors lock-outs: every process reads them without a Redis command, also after its subscriber reconnects', async () => {
+      const a = await open();
+      const until = Date.now() + 600_000;
+      await a.setLockout(80, until);
+      // A process that starts after the lock-out loads it while getting ready.
+      const b = createRedisLive({ url, prefix });
+      opened.push(b);
+      await b.ready();
+      // What b's command connection sends, seen through MONITOR (other test files share this Redis).
+      const clients = (await admin.call('CLIENT', 'LIST')) as string;
+      const named = (suffix: string) =>
+        clients.split('\n').find((l) => l.includes(` name=portcullis:${b.processId}:${suffix} `)) ?? '';
+      const bCmd = /\baddr=(\S+)/.exec(named('cmd'))?.[1];
+      assert.ok(bCmd, "b's command connection is named in CLIENT LIST");
+      const monitor = await admin.monitor();
+      const sent: string[][] = [];
+      monitor.on('monitor', (_t: string, args: string[], source: string) => {
+        if (source === bCmd) sent.push(args.map(String));
+      });
+      /** b's commands from now until a marker command it sends (a thread count of customer 999) comes through */
+      const commandsOf = async (work: () => Promise<void>) => {
+        sent.length = 0;
+        await work();
+        await b.threads(999);
+        const marker = (c: string[]) => c.some((a) => a.endsWith('thr:999'));
+        await eventually(async () => sent.some(marker), Boolean, 2000);
+        return sent.slice(0, sent.findIndex(marker)).map((c) => c[0].toLowerCase());
+      };
+      after(() => monitor.disconnect());
+      const reads = await commandsOf(async () => {
+        for (let i = 0; i < 50; i++) assert.equal(await b.lockedUntil(80), until);
+        assert.equal(await b.lockedUntil(81), 0);
+      });
+      assert.deepEqual(
+        reads.filter((c) => c === 'get'),
+        [],
+        'lockedUntil read the mirror, not Redis',
+      );
+
+      // Changes arrive as messages.
+      await a.setLockout(81, until + 1);
+      await a.setLockout(80, 0);
+      assert.equal(
+        await eventually(
+          () => b.lockedUntil(81),
+          (v) => v === until + 1,
+          2000,
+        ),
+        until + 1,
+      );
+      assert.equal(
+        await eventually(
+          () => b.lockedUntil(80),
+          (v) => v === 0,
+          2000,
+        ),
+        0,
+      );
+
+      // A change made while b's subscriber is disconnected is not lost: b re-reads every lock-out once back.
+      const subId = /\bid=(\d+)/.exec(named('sub'))?.[1];
+      assert.ok(subId, "b's subscriber connection is named in CLIENT LIST");
+      await admin.call('CLIENT', 'KILL', 'ID', subId);
+      await a.setLockout(82, until + 2);
+      await a.setLockout(81, 0);
+      assert.equal(
+        await eventually(
+          () => b.lockedUntil(82),
+          (v) => v === until + 2,
+          5000,
+        ),
+        until + 2,
+      );
+      assert.equal(
+        await eventually(
+          () => b.lockedUntil(81),
+          (v) => v === 0,
+          5000,
+        ),
+        0,
+      );
+      const mirrored = async () =>
+        !(await commandsOf(async () => void (await b.lockedUntil(82)))).includes('get');
+      assert.equal(await eventually(mirrored, Boolean, 5000), true, 'back on the mirror after the reconnect');
+      await a.setLockout(82, 0);
+    });
+
     it('gives slots back at once on a graceful close', async () => {
       const [a, b] = [await open(), await open()];
       await a.acquireThread(71, 5);

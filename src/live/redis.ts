@@ -6,6 +6,10 @@
 // - Each process also knows what it holds itself (`held`). That local count is
 //   the truth for its own field: when Redis was unreachable, or our field was
 //   reaped while we stalled, the field is rewritten from it (reconcile).
+// - Customer lock-outs are mirrored in memory (loaded once subscribed to their
+//   change channel, kept current by it), so an admission reads its lock-out
+//   without a round trip; while the mirror is not known complete (subscriber
+//   reconnecting) lockedUntil() asks Redis as before.
 // - While Redis is unreachable, calls never hang or throw on the hot path:
 //   threads and buckets are enforced per process (the memory implementation),
 //   usage keeps accumulating and is flushed exactly once when Redis returns.
@@ -56,6 +60,8 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
   const procKey = procPrefix + pid;
   const epochKey = `${prefix}epoch`;
   const channel = `${prefix}events`;
+  const lockPrefix = `${prefix}lock:`;
+  const locksChannel = `${prefix}locks`;
   const authLocksKey = `${prefix}authlocks`;
 
   const common: RedisOptions = {
@@ -66,9 +72,13 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     ...({ disconnectTimeout: 100 } as RedisOptions),
   };
   // Fail fast instead of queueing: a proxy connection must not wait on Redis.
+  // Named per process (CLIENT LIST shows which Portcullis process holds which
+  // connection); Redis refuses names with spaces or control characters.
+  const name = `portcullis:${pid.replace(/[^!-~]/g, '_')}`;
   const client = defineScripts(
     new Redis(opts.url, {
       ...common,
+      connectionName: `${name}:cmd`,
       maxRetriesPerRequest: 1,
       // Calls issued in the same tick share one write (bench: ~+30-60% acquire/s at 64 in flight).
       enableAutoPipelining: true,
@@ -77,7 +87,7 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     }),
   );
   // The subscriber may queue: SUBSCRIBE is sent whenever the connection comes up.
-  const sub = new Redis(opts.url, { ...common, maxRetriesPerRequest: null });
+  const sub = new Redis(opts.url, { ...common, connectionName: `${name}:sub`, maxRetriesPerRequest: null });
 
   const fallback = createMemoryLive();
   /** slots this process holds, per customer (zeros kept while `dirty`, to clear our fields) */
@@ -101,6 +111,12 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
   const resetHandlers = new Set<() => void>();
   /** the epoch key's value last seen; another one means Redis lost its data */
   let epoch: string | undefined;
+  /** customer lock-outs (id -> end, ms since epoch) as Redis holds them */
+  const locks = new Map<number, number>();
+  /** `locks` is complete and kept current: subscribed to locksChannel, then loaded */
+  let locksKnown = false;
+  /** ids a change message set while the mirror was loading (newer than what the load read) */
+  let locksTouched: Set<number> | undefined;
 
   function degrade(err: unknown): void {
     if (down || closed) return;
@@ -121,9 +137,18 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     if (down) log.info({}, 'live state: Redis is back, reconciling');
     down = false;
     beat().catch(degrade);
+    // A load attempted while only the subscriber was up failed: load now.
+    if (!locksKnown && sub.status === 'ready' && !closed) loadLocks().catch(() => {});
   });
   sub.on('error', () => {}); // the command connection reports the outage
   sub.on('message', (ch: string, msg: string) => {
+    if (ch === locksChannel) {
+      const cut = msg.indexOf(':');
+      const id = Number(msg.slice(0, cut));
+      mirrorLock(id, Number(msg.slice(cut + 1)));
+      locksTouched?.add(id);
+      return;
+    }
     if (ch !== channel) return;
     let event: LiveEvent;
     try {
@@ -144,6 +169,54 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     }
   }
 
+  function mirrored(id: number): number {
+    const until = locks.get(id) ?? 0;
+    return until > Date.now() ? until : 0;
+  }
+
+  function mirrorLock(id: number, until: number): void {
+    if (until > Date.now()) locks.set(id, until);
+    else locks.delete(id);
+  }
+
+  // A message published while the subscriber was away is lost: the mirror
+  // counts as unknown from the moment the connection drops until it is
+  // subscribed again and has re-read every lock-out key.
+  sub.on('close', () => {
+    locksKnown = false;
+  });
+  sub.on('ready', () => {
+    if (!closed) loadLocks().catch(() => {});
+  });
+
+  // Loads may overlap (the subscriber's 'ready' and ready()); only the latest
+  // applies what it read, since only it saw every change message after its read.
+  let lockLoads = 0;
+  async function loadLocks(): Promise<void> {
+    const gen = ++lockLoads;
+    locksKnown = false;
+    const touched = new Set<number>();
+    locksTouched = touched;
+    // Subscribed before reading: a change made after the read arrives as a message.
+    await sub.subscribe(channel, locksChannel);
+    const found = new Map<number, number>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${lockPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) {
+        const values = await client.mget(...keys);
+        for (let i = 0; i < keys.length; i++)
+          found.set(Number(keys[i].slice(lockPrefix.length)), Number(values[i] ?? 0));
+      }
+    } while (cursor !== '0');
+    if (gen !== lockLoads) return;
+    for (const id of [...locks.keys()]) if (!touched.has(id) && !found.has(id)) locks.delete(id);
+    for (const [id, until] of found) if (!touched.has(id)) mirrorLock(id, until);
+    locksTouched = undefined;
+    if (sub.status === 'ready') locksKnown = true;
+  }
+
   async function beat(): Promise<void> {
     if (closed || client.status !== 'ready') return;
     const [wasAlive, seen] = await client.pcHeartbeat(
@@ -157,6 +230,7 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
         {},
         'live state: Redis lost its data (restarted empty?); counters seeded from the store are seeded again',
       );
+      loadLocks().catch(() => {});
       for (const h of resetHandlers) {
         try {
           h();
@@ -375,6 +449,7 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
     },
 
     async lockedUntil(customerId) {
+      if (locksKnown && client.status === 'ready') return mirrored(customerId);
       if (client.status === 'ready') {
         try {
           const until = Number((await client.get(`${prefix}lock:${customerId}`)) ?? 0);
@@ -384,14 +459,21 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
           degrade(err);
         }
       }
-      return fallback.lockedUntil(customerId);
+      // Redis unreachable: what this process knows (its own lock-outs, and the mirror as it last was).
+      return Math.max(await fallback.lockedUntil(customerId), mirrored(customerId));
     },
     async setLockout(customerId, untilMs) {
       await fallback.setLockout(customerId, untilMs);
-      const key = `${prefix}lock:${customerId}`;
+      const key = `${lockPrefix}${customerId}`;
       const ttl = Math.ceil(untilMs - Date.now());
-      if (ttl <= 0) await client.del(key);
-      else await client.set(key, untilMs, 'PX', ttl);
+      const tx = client.multi();
+      if (ttl <= 0) tx.del(key);
+      else tx.set(key, untilMs, 'PX', ttl);
+      const results = await tx.publish(locksChannel, `${customerId}:${ttl <= 0 ? 0 : untilMs}`).exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+      // Every process mirrors it from the message; this one knows already.
+      mirrorLock(customerId, ttl <= 0 ? 0 : untilMs);
     },
 
     async authFailure(key, limit, windowMs, lockMs) {
@@ -483,7 +565,8 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
       const up = (async () => {
         if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
         await beat();
-        await sub.subscribe(channel);
+        if (sub.status !== 'ready') await new Promise((resolve) => sub.once('ready', resolve));
+        await loadLocks();
       })();
       up.catch(() => {}); // when the timeout wins, a later failure has no one to tell
       try {
