@@ -569,8 +569,9 @@ async function main(): Promise<void> {
   try {
     // Warm-up, not counted. A Node system runs its first seconds in V8's
     // interpreter and baseline tiers while the optimizing compiler catches up
-    // (measured: Portcullis' CONNECT + GET rate climbs for ~9 s after start,
-    // 2,500 -> 4,000/s); Portcullis also verifies each password once (scrypt).
+    // and its heap grows (measured: Portcullis' set-up rate climbs for 10-20 s
+    // after start, e.g. 2,500 -> 4,000/s); Portcullis also verifies each
+    // password once (scrypt).
     // C peers have nothing to warm. Each protocol runs in 1 s steps until its
     // rate stops rising; the steps are reported (Warm-up) and not counted.
     for (const s of subjects.filter((x) => live(x) && (x.proc === 'portcullis' || x.proc === 'proxyChain'))) {

@@ -576,7 +576,7 @@ function portcullisOnly(r: Results): string[] {
       '',
       'Node systems, before anything is counted: 1 s steps of each protocol until the rate stops rising ' +
         '(at least 20 steps, then until three in a row stay below 1.05x the best so far). The first step is what a freshly started process serves; ' +
-        'the rest is V8 compiling the hot code.',
+        'the rest is V8 compiling the hot code and the heap growing.',
       '',
       '| system | workload | first 1 s | best | steps (rate per 1 s) |',
       '|---|---|---:|---:|---|',
