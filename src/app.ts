@@ -60,7 +60,7 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
       cipher,
       log,
       gatewayStatus: gateway && (() => gateway.status()),
-      gatewayConnections: gateway && (() => gateway.connections()),
+      gatewayConnections: gateway && (async () => (await gateway.census()).connections),
       metrics: createMetrics({ live, gateway }),
     });
     const address = await app.listen({ host: config.api.host, port: config.api.port });

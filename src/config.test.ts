@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -26,6 +27,15 @@ test('credential lock-out: 10 distinct failures in 10 minutes lock for 15 minute
   );
 });
 
+test('gateway threads: 1 by default, a number up to 64 or auto (one per core)', () => {
+  assert.equal(loadConfig({}).gateway.threads, 1);
+  assert.equal(loadConfig({ PORTCULLIS_GATEWAY_THREADS: '3' }).gateway.threads, 3);
+  assert.equal(
+    loadConfig({}, { 'gateway-threads': 'auto' }).gateway.threads,
+    Math.min(64, availableParallelism()),
+  );
+});
+
 test('flags override the environment', () => {
   const c = loadConfig({ PORTCULLIS_API_PORT: '9000' }, { 'api-port': '9100', ports: '5000-5010' });
   assert.equal(c.api.port, 9100);
@@ -49,6 +59,12 @@ test('bad values name the variable and what is expected', () => {
     [{ PORTCULLIS_AUTH_FAIL_LIMIT: '-1' }, /PORTCULLIS_AUTH_FAIL_LIMIT: expected a whole number/],
     [{ PORTCULLIS_AUTH_FAIL_LIMIT: 'ten' }, /PORTCULLIS_AUTH_FAIL_LIMIT: expected a whole number/],
     [{ PORTCULLIS_AUTH_LOCKOUT: '15 minutes' }, /PORTCULLIS_AUTH_LOCKOUT: expected a duration/],
+    [
+      { PORTCULLIS_GATEWAY_THREADS: '0' },
+      /PORTCULLIS_GATEWAY_THREADS: expected a number of threads from 1 to 64/,
+    ],
+    [{ PORTCULLIS_GATEWAY_THREADS: '65' }, /PORTCULLIS_GATEWAY_THREADS: expected a number of threads/],
+    [{ PORTCULLIS_GATEWAY_THREADS: 'many' }, /PORTCULLIS_GATEWAY_THREADS: expected a number of threads/],
   ];
   for (const [env, re] of cases)
     assert.throws(

@@ -1,7 +1,7 @@
 // The only reader of process.env. One zod schema over the environment
 // (CONTRACT.md) and the flags of `portcullis up`; parsed once, frozen. A bad
 // value stops start-up with a message naming the variable and what it expects.
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseCidr } from './domain/cidr.ts';
@@ -68,6 +68,23 @@ const portRange = z
     return { from, to };
   });
 
+const THREADS_MSG = 'expected a number of threads from 1 to 64, or auto (one per CPU core)';
+/** Worker threads bind the ports beside the main thread; only SO_REUSEPORT lets them. */
+const REUSE_PORT = ['linux', 'freebsd', 'sunos', 'aix'].includes(process.platform);
+const threads = z
+  .string()
+  .default('1')
+  .transform((s, ctx) => {
+    const v = s.trim() === 'auto' ? Math.min(64, availableParallelism()) : Number(s);
+    if (!Number.isInteger(v) || v < 1 || v > 64) ctx.addIssue({ code: 'custom', message: THREADS_MSG });
+    else if (v > 1 && !REUSE_PORT)
+      ctx.addIssue({
+        code: 'custom',
+        message: `more than one thread needs SO_REUSEPORT, which ${process.platform} lacks`,
+      });
+    return v;
+  });
+
 /** Environment variable names; flags use the same names in kebab-case without the prefix. */
 const schema = z.object({
   PORTCULLIS_DATA_DIR: z.string().min(1).default('./data'),
@@ -75,6 +92,7 @@ const schema = z.object({
   PORTCULLIS_API_PORT: port(8787),
   PORTCULLIS_GATEWAY_HOST: z.string().min(1).default('0.0.0.0'),
   PORTCULLIS_PORTS: portRange,
+  PORTCULLIS_GATEWAY_THREADS: threads,
   PORTCULLIS_PUBLIC_HOST: z.string().min(1).default(hostname()),
   PORTCULLIS_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PORTCULLIS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -139,6 +157,8 @@ export interface Config {
     idleTimeoutSec: number;
     headerTimeoutSec: number;
     drainTimeoutSec: number;
+    /** threads serving the ports, the main thread included (1: no worker threads) */
+    threads: number;
   };
   publicHost: string;
   adminToken: string | undefined;
@@ -220,6 +240,7 @@ export function loadConfig(
       idleTimeoutSec: e.PORTCULLIS_IDLE_TIMEOUT,
       headerTimeoutSec: e.PORTCULLIS_HEADER_TIMEOUT,
       drainTimeoutSec: e.PORTCULLIS_DRAIN_TIMEOUT,
+      threads: e.PORTCULLIS_GATEWAY_THREADS,
     },
     publicHost: e.PORTCULLIS_PUBLIC_HOST,
     adminToken: e.PORTCULLIS_ADMIN_TOKEN,

@@ -36,16 +36,16 @@ export function createMetrics(opts: { live: LiveState; gateway?: Gateway }): Reg
     name: 'portcullis_gateway_connections',
     help: 'Admitted client connections open now',
     registers: [reg],
-    collect() {
-      this.set(gateway.connections().length);
+    async collect() {
+      this.set((await gateway.census()).connections.length);
     },
   });
   new Gauge({
     name: 'portcullis_gateway_sockets',
     help: 'Client sockets open now, admitted or still in the handshake',
     registers: [reg],
-    collect() {
-      this.set(gateway.openSockets);
+    async collect() {
+      this.set((await gateway.census()).openSockets);
     },
   });
   return reg;

@@ -12,7 +12,8 @@ import type { UsageService } from './services/usage.ts';
 export type GatewayStatus = () => Map<number, { state: string; error?: string }>;
 
 export type LiveConnection = ConnInfo;
-export type GatewayConnections = () => LiveConnection[];
+/** Every gateway thread's live connections (a promise when worker threads must be asked). */
+export type GatewayConnections = () => LiveConnection[] | Promise<LiveConnection[]>;
 
 export interface RouteDeps {
   ctx: ServiceContext;

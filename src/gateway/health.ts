@@ -5,8 +5,7 @@
 // credentials), for SOCKS5 the greeting and RFC 1929 sub-negotiation only.
 // Results go to the in-memory routes (what pick() reads) and to the store.
 import type { Logger } from 'pino';
-import type { Db } from '../store/db.ts';
-import { recordUpstreamHealth } from '../store/repos/policies.ts';
+import type { GatewaySource } from './source.ts';
 import { connectTcp, readReply } from './upstream/net.ts';
 import type { Route } from './upstream/route.ts';
 import type { UpstreamTable } from './upstreams.ts';
@@ -63,7 +62,9 @@ export interface HealthChecker {
 
 export function createHealthChecker(opts: {
   upstreams: UpstreamTable;
-  db: Db;
+  record: GatewaySource['recordHealth'];
+  /** told after every round (the gateway passes the results on to its worker threads) */
+  onRound?: () => void;
   log: Logger;
   intervalMs: number;
   timeoutMs: number;
@@ -90,7 +91,7 @@ export function createHealthChecker(opts: {
         'upstream health changed',
       );
     try {
-      await recordUpstreamHealth(opts.db, r.target.id, {
+      await opts.record(r.target.id, {
         health: r.health,
         latencyMs: r.latencyMs,
         failures: r.failures,
@@ -109,6 +110,7 @@ export function createHealthChecker(opts: {
       while (i < list.length) await check(list[i++]);
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, list.length) }, worker));
+    opts.onRound?.();
   }
 
   const checker: HealthChecker = {

@@ -1,31 +1,23 @@
-// The gateway's public face: createGateway() wires the policy cache, the
-// upstream table, the port pool, the live-connection registry, the egress
-// guard and the health checker, and follows live-state change events so a
-// change made through the API applies to the next connection.
-import type net from 'node:net';
+// The gateway's public face. createGateway() runs one gateway core on the
+// main thread (core.ts) and, with PORTCULLIS_GATEWAY_THREADS > 1, more on
+// worker threads (threads/) that bind the same ports: the main thread keeps
+// the store, the one health checker and the live state, and answers the
+// workers' calls, so limits, kicks and the live view cover every thread.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { checkAccess } from '../domain/access.ts';
-import { parseIp } from '../domain/cidr.ts';
-import type { LiveEvent, LiveState } from '../live/live.ts';
-import { authRule, createAuthGuard } from '../security/auth-guard.ts';
+import type { LiveState } from '../live/live.ts';
 import type { Store } from '../store/db.ts';
-import { createSecurityEventsRepo } from '../store/repos/events.ts';
-import { loadUpstreams } from '../store/repos/policies.ts';
 import type { Cipher } from '../store/secrets.ts';
-import type { GatewayContext } from './context.ts';
-import { createEgressGuard } from './egress.ts';
-import { createHealthChecker } from './health.ts';
-import { createLimits } from './limits/index.ts';
-import { createPolicyCache } from './policy-cache.ts';
-import { createPortPool, type PortState } from './port-pool.ts';
-import { type ConnInfo, createRegistry } from './registry.ts';
-import { onConnection } from './sniff.ts';
-import { createStrikeWatcher } from './strike.ts';
-import { createUpstreamTable } from './upstreams.ts';
+import { createGatewayCore } from './core.ts';
+import { createIpSlots } from './limits/ip-slots.ts';
+import type { PortState } from './port-pool.ts';
+import type { ConnInfo } from './registry.ts';
+import { storeSource } from './source.ts';
+import { type Census, createWorkerPool } from './threads/pool.ts';
 
 export type { PortState } from './port-pool.ts';
 export type { ConnInfo } from './registry.ts';
+export type { Census } from './threads/pool.ts';
 
 export interface GatewayOptions {
   config: Readonly<Config>;
@@ -33,7 +25,7 @@ export interface GatewayOptions {
   live: LiveState;
   cipher: Cipher;
   log: Logger;
-  /** clock for expiry, quota periods and start-on-first-use (tests inject one); default Date.now */
+  /** clock of the main thread's core (tests inject one); worker threads use Date.now; default Date.now */
   now?: () => number;
 }
 
@@ -41,171 +33,90 @@ export interface Gateway {
   start(): Promise<void>;
   /** Graceful: stop accepting, drain up to drainTimeoutSec, close the rest, flush counters. */
   stop(opts?: { drainTimeoutSec?: number }): Promise<void>;
+  /** Each port's listener, as the main thread holds it (every thread binds the same ports). */
   status(): Map<number, PortState>;
-  /** Reloads every policy and upstream (SIGHUP). */
+  /** Reloads every policy and upstream (SIGHUP), on every thread. */
   reload(): Promise<void>;
-  /** Live connections, for the live view. */
+  /** Live connections of the main thread: all of them when the gateway runs one thread (tests). */
   connections(): ConnInfo[];
-  /** Probes every upstream now. */
+  /** Live connections and open client sockets of every thread (the live view, metrics). */
+  census(): Promise<Census>;
+  /** Probes every upstream now; every thread takes the results. */
   checkHealth(): Promise<void>;
-  /** Client sockets open now, admitted or not (leak checks). */
+  /** Client sockets open now on the main thread, admitted or not (leak checks). */
   readonly openSockets: number;
+  /** Gateway threads serving connections now, the main thread included. */
+  readonly threads: number;
 }
 
-export function createGateway({ config, store, live, cipher, log, now = Date.now }: GatewayOptions): Gateway {
-  const gw = config.gateway;
-  const policies = createPolicyCache({ db: store.db });
-  const upstreams = createUpstreamTable();
-  const securityEvents = createSecurityEventsRepo(store.db);
-  const strike = createStrikeWatcher({
-    live,
-    policy: (id) => policies.get(id),
-    record: securityEvents.record,
-    log,
-  });
-  const authGuard = createAuthGuard({
-    live,
-    rule: authRule(config.authLockout),
-    source: 'gateway',
-    write: securityEvents.recordMany,
-    log,
-    now,
-    // A whitelisted address is vouched for by the operator: never refused for
-    // failures counted against it (its IP-authenticated access never is).
-    exempt: (ip) => {
-      const a = parseIp(ip);
-      return a !== null && policies.byIp(a) !== undefined;
-    },
-  });
-  const registry = createRegistry({
-    live,
-    onRelease: (id) => strike.released(id),
-    onClose: (c) => limits.release(c),
-    now,
-  });
-  const limits = createLimits({
-    live,
-    db: store.db,
-    log,
-    now,
-    policyOf: (id) => policies.get(id),
-    report: (id) => registry.reportCustomer(id),
-    kick: (id) => registry.kickCustomer(id),
-  });
-  const sockets = new Set<net.Socket>();
-  const guard = createEgressGuard({
-    allow: gw.egressAllow,
-    ownPort: (p) =>
-      p === config.api.port || (p >= gw.ports.from && p <= gw.ports.to) || upstreams.forPort(p) !== undefined,
-  });
-  const g: GatewayContext = {
+export function createGateway({ config, store, live, cipher, log, now }: GatewayOptions): Gateway {
+  const source = storeSource(store, cipher);
+  const ipSlots = createIpSlots();
+  const extra = config.gateway.threads - 1;
+  let pool: ReturnType<typeof createWorkerPool> | null = null;
+  const core = createGatewayCore({
     config,
-    log,
+    source,
     live,
-    policies,
-    upstreams,
-    registry,
-    guard,
-    strike,
-    authGuard,
-    limits,
-    now,
-    headerTimeoutMs: gw.headerTimeoutSec * 1000,
-    idleTimeoutMs: gw.idleTimeoutSec * 1000,
-    connectTimeoutMs: gw.connectTimeoutSec * 1000,
-    sockets,
-  };
-  const pool = createPortPool({ host: gw.host, log, onConnection: (s, port) => onConnection(g, s, port) });
-  const health = createHealthChecker({
-    upstreams,
-    db: store.db,
     log,
-    intervalMs: gw.healthIntervalSec * 1000,
-    timeoutMs: g.connectTimeoutMs,
+    ipSlots,
+    now,
+    health: { onRound: (states) => pool?.health(states) },
   });
-  let unsubscribe: (() => void) | null = null;
-  // Every flush of live state (and drain, in memory) first takes the socket
-  // counters up to that instant: a SIGKILL then loses at most one flush interval.
-  const offFlush = live.onFlush(() => registry.report());
-  // Events apply in order; a failed reload is logged and the old policy stays.
-  let queue: Promise<void> = Promise.resolve();
+  if (extra > 0)
+    pool = createWorkerPool({
+      config,
+      live,
+      source,
+      ipSlots,
+      log,
+      count: extra,
+      healthNow: () => core.healthStates(),
+    });
 
-  async function reloadUpstreams(): Promise<void> {
-    upstreams.replace(await loadUpstreams(store.db, cipher));
-    await pool.sync(upstreams.ports());
-  }
-
-  // A ban publishes the change, then the kick; the kick acts at once but the
-  // reload reads the store, so a client reconnecting in between is admitted
-  // on the old policy. Once the new policy is in, such connections go too.
-  function closeRefused(customerId: number): void {
-    const p = policies.get(customerId);
-    const code = p ? checkAccess(p, now(), 0) : 'PC_ERR_DISABLED';
-    if (code === null) return;
-    const n = registry.kickCustomer(customerId);
-    if (n > 0) log.info({ customerId, closed: n, code }, 'connections closed after a policy change');
-  }
-
-  function onEvent(ev: LiveEvent): void {
-    // Kicks act at once: they must not wait behind a slow reload.
-    if (ev.type === 'kick') {
-      const n = registry.kickCustomer(ev.customerId);
-      log.info({ customerId: ev.customerId, closed: n, reason: ev.reason }, 'customer kicked');
-      return;
-    }
-    if (ev.type === 'kick-conn') {
-      registry.kickConn(ev.connId);
-      return;
-    }
-    queue = queue
-      .then(async () => {
-        if (ev.type === 'customer') {
-          await policies.reloadCustomers([ev.customerId]);
-          closeRefused(ev.customerId);
-        } else if (ev.type === 'plan') await policies.reloadPlan(ev.planId);
-        else if (ev.type === 'upstreams') await reloadUpstreams();
-      })
-      .catch((err) => log.error({ err, event: ev }, 'gateway reload failed'));
-  }
-
+  let stopped: Promise<void> | null = null;
   return {
     async start() {
-      await policies.loadAll();
-      await authGuard.start();
-      unsubscribe = live.subscribe(onEvent);
-      await reloadUpstreams();
-      health.start();
-      log.info({ ports: upstreams.ports().size, customers: policies.size }, 'gateway started');
+      await core.start();
+      if (!pool) return;
+      try {
+        await pool.start();
+      } catch (err) {
+        await core.stop({ drainTimeoutSec: 0 });
+        throw err;
+      }
+      log.info({ threads: 1 + pool.running }, 'gateway threads started');
     },
-    async stop(opts = {}) {
-      unsubscribe?.();
-      unsubscribe = null;
-      health.stop();
-      strike.stop();
-      await pool.close();
-      const deadline = Date.now() + (opts.drainTimeoutSec ?? gw.drainTimeoutSec) * 1000;
-      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      for (const s of sockets) s.destroy();
-      // 'close' handlers (thread release, final usage) run on the next ticks.
-      for (let i = 0; i < 100 && (sockets.size > 0 || registry.size > 0); i++)
-        await new Promise((r) => setImmediate(r));
-      registry.report();
-      offFlush();
-      registry.stop();
-      limits.stop();
-      await authGuard.stop();
-      await queue;
-      await live.flush();
+    stop(opts = {}) {
+      const drain = opts.drainTimeoutSec ?? config.gateway.drainTimeoutSec;
+      // Side by side; the workers' usage reaches this thread's live state
+      // before their stop answers, and the last flush carries it.
+      stopped ??= Promise.all([pool?.stop(drain), core.stop({ drainTimeoutSec: drain })]).then(() =>
+        live.flush(),
+      );
+      return stopped;
     },
-    status: () => pool.status(),
+    status: () => core.status(),
     async reload() {
-      await policies.loadAll();
-      await reloadUpstreams();
+      await core.reload();
+      await pool?.reload();
     },
-    connections: () => registry.list(),
-    checkHealth: () => health.runOnce(),
+    connections: () => core.connections(),
+    async census() {
+      const mine: Census = { connections: core.connections(), openSockets: core.openSockets };
+      if (!pool) return mine;
+      for (const c of await pool.census()) {
+        mine.connections.push(...c.connections);
+        mine.openSockets += c.openSockets;
+      }
+      return mine;
+    },
+    checkHealth: () => core.checkHealth(),
     get openSockets() {
-      return sockets.size;
+      return core.openSockets;
+    },
+    get threads() {
+      return 1 + (pool?.running ?? 0);
     },
   };
 }

@@ -7,9 +7,9 @@
 // cannot be used to burn CPU. Concurrent first attempts share one scrypt.
 import { CidrMap, type Ip, parseCidr } from '../domain/cidr.ts';
 import type { CustomerPolicy } from '../domain/policy.ts';
-import type { Db } from '../store/db.ts';
-import { customerIdsOfPlan, type LoadedCustomer, loadCustomerPolicies } from '../store/repos/policies.ts';
+import type { LoadedCustomer } from '../store/repos/policies.ts';
 import { verifyPassword, verifyUnknown } from '../store/secrets.ts';
+import type { GatewaySource } from './source.ts';
 
 const FAIL_TTL_MS = 5_000;
 const MAX_FAILS = 10_000;
@@ -27,7 +27,11 @@ export interface PolicyCache {
   readonly size: number;
 }
 
-export function createPolicyCache({ db }: { db: Db }): PolicyCache {
+export function createPolicyCache({
+  source,
+}: {
+  source: Pick<GatewaySource, 'customers' | 'customerIdsOfPlan'>;
+}): PolicyCache {
   const byId = new Map<number, CustomerPolicy>();
   const byName = new Map<string, CustomerPolicy>();
   const cidrsById = new Map<number, string[]>();
@@ -72,7 +76,7 @@ export function createPolicyCache({ db }: { db: Db }): PolicyCache {
 
   const cache: PolicyCache = {
     async loadAll() {
-      const all = await loadCustomerPolicies(db);
+      const all = await source.customers();
       generation++;
       byId.clear();
       byName.clear();
@@ -84,7 +88,7 @@ export function createPolicyCache({ db }: { db: Db }): PolicyCache {
       rebuildIps();
     },
     async reloadCustomers(ids) {
-      const loaded = await loadCustomerPolicies(db, ids);
+      const loaded = await source.customers(ids);
       generation++;
       for (const id of ids) forget(id);
       for (const c of loaded) install(c);
@@ -93,7 +97,7 @@ export function createPolicyCache({ db }: { db: Db }): PolicyCache {
       rebuildIps();
     },
     async reloadPlan(planId) {
-      await this.reloadCustomers(await customerIdsOfPlan(db, planId));
+      await this.reloadCustomers(await source.customerIdsOfPlan(planId));
     },
     get: (id) => byId.get(id),
     byIp: (ip) => ipMap.lookup(ip),

@@ -5,8 +5,20 @@ import type { UpstreamTarget } from '../domain/policy.ts';
 import type { ErrorCode } from '../errors.ts';
 import { type Route, toRoute } from './upstream/route.ts';
 
+/** One upstream's health as the checker left it; passed from the main thread to worker threads. */
+export interface HealthState {
+  id: number;
+  health: Route['health'];
+  latencyMs: number | null;
+  failures: number;
+  lastError: string | null;
+}
+
 export interface UpstreamTable {
   replace(list: UpstreamTarget[]): void;
+  healthStates(): HealthState[];
+  /** Takes over health results by upstream id (a worker thread, from the main thread's checker). */
+  applyHealth(states: HealthState[]): void;
   forPort(port: number): Route | undefined;
   pick(port: number, failover: boolean): Route | ErrorCode;
   all(): Route[];
@@ -17,6 +29,8 @@ export function createUpstreamTable(): UpstreamTable {
   let byPort = new Map<number, Route>();
   let list: Route[] = [];
   let cursor = 0;
+  /** the last results applied, kept so a table reloaded after them starts from them too */
+  let applied = new Map<number, HealthState>();
 
   return {
     replace(targets) {
@@ -30,11 +44,39 @@ export function createUpstreamTable(): UpstreamTable {
           r.latencyMs = old.latencyMs;
           r.failures = old.failures;
           r.lastError = old.lastError;
+        } else if (!old) {
+          const h = applied.get(t.id);
+          if (h)
+            Object.assign(r, {
+              health: h.health,
+              latencyMs: h.latencyMs,
+              failures: h.failures,
+              lastError: h.lastError,
+            });
         }
         next.set(t.boundPort, r);
       }
       byPort = next;
       list = [...next.values()];
+    },
+    healthStates: () =>
+      list.map((r) => ({
+        id: r.target.id,
+        health: r.health,
+        latencyMs: r.latencyMs,
+        failures: r.failures,
+        lastError: r.lastError,
+      })),
+    applyHealth(states) {
+      applied = new Map(states.map((h) => [h.id, h]));
+      for (const r of list) {
+        const h = applied.get(r.target.id);
+        if (!h) continue;
+        r.health = h.health;
+        r.latencyMs = h.latencyMs;
+        r.failures = h.failures;
+        r.lastError = h.lastError;
+      }
     },
     forPort: (port) => byPort.get(port),
     pick(port, failover) {

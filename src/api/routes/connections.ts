@@ -82,7 +82,7 @@ export async function connectionRoutes(app: FastifyInstance, d: RouteDeps) {
       const list = d.gatewayConnections;
       if (!list) return { scope: 'none', total: 0, items: [] };
       const { customer, port } = request.query;
-      const items = list()
+      const items = (await list())
         .filter(
           (c) =>
             (customer === undefined || c.username === customer) && (port === undefined || c.port === port),
@@ -111,7 +111,7 @@ export async function connectionRoutes(app: FastifyInstance, d: RouteDeps) {
       const { id } = request.params;
       const list = d.gatewayConnections;
       const alone = list !== undefined && d.ctx.live.kind === 'memory';
-      if (alone && !list().some((c) => c.id === id))
+      if (alone && !(await list()).some((c) => c.id === id))
         throw new PcError('PC_ERR_NOT_FOUND', `no live connection "${id}"`);
       await d.ctx.live.publish({ type: 'kick-conn', connId: id });
       await d.audit(request, 'connection.kick', id);

@@ -59,10 +59,10 @@ export function createLiveFigures(
   let lastStats: StatsFrame | undefined;
   let lastPorts: PortsFrame | undefined;
 
-  function stats(): StatsFrame {
+  async function stats(): Promise<StatsFrame> {
+    const list = await gateway.connections?.();
     const t = ctx.now();
     const at = new Date(t).toISOString();
-    const list = gateway.connections?.();
     if (!list)
       return { at, scope: 'none', connections: 0, customers: 0, bandwidth: { up: 0, down: 0 }, top: [] };
     const seconds = prevAt > 0 ? Math.max(0.001, (t - prevAt) / 1000) : 0;
@@ -124,7 +124,7 @@ export function createLiveFigures(
 
   async function sample() {
     const n = tick++;
-    lastStats = stats();
+    lastStats = await stats();
     send({ event: 'stats', data: lastStats });
     if (n % PORTS_EVERY === 0) {
       lastPorts = await ports();
@@ -132,8 +132,17 @@ export function createLiveFigures(
     }
   }
 
+  // A sample asks the gateway's worker threads: one that is slow to answer
+  // must not pile samples up behind it.
+  let busy = false;
   function run() {
-    sample().catch(onError);
+    if (busy) return;
+    busy = true;
+    sample()
+      .catch(onError)
+      .finally(() => {
+        busy = false;
+      });
   }
 
   return {

@@ -59,6 +59,11 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
     value: 'LEVEL',
     help: 'fatal, error, warn, info, debug, trace, silent (default info)',
   },
+  'gateway-threads': {
+    kind: 'string',
+    value: 'N|auto',
+    help: 'threads serving the gateway ports, 1-64 or auto (one per core; default 1)',
+  },
   failover: { kind: 'bool', help: "fail over to a healthy upstream when a port's upstream is down" },
   'health-interval': {
     kind: 'string',

@@ -9,7 +9,7 @@
 //             (the period counter is seeded once from the store's hourly
 //             buckets, so a restart does not forget what was used)
 //   per-IP    concurrent connections of this customer from this client IP
-//             (counted in this process) and new connections/s per client IP
+//             (counted in this process, across its threads: ip-slots.ts) and new connections/s per client IP
 //             (live.takeTokens, shared with Redis)                -> ip_limited
 //   req/s     live.takeTokens(`rps:<id>`, rps, rps)               -> rate_limited
 //   expiry    start-on-first-use: the first admitted connection starts the clock
@@ -20,10 +20,9 @@ import type { CustomerPolicy } from '../../domain/policy.ts';
 import { type Period, quotaPeriod } from '../../domain/quota-period.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { LiveState } from '../../live/live.ts';
-import { startClockOnFirstUse } from '../../store/repos/first-use.ts';
-import type { Q } from '../../store/repos/types.ts';
-import { createUsageRepo } from '../../store/repos/usage.ts';
 import type { Conn } from '../registry.ts';
+import type { GatewaySource } from '../source.ts';
+import type { IpSlots } from './ip-slots.ts';
 import { createQuotaGuards } from './quota-guard.ts';
 import { createThrottle } from './throttle.ts';
 
@@ -31,7 +30,9 @@ const SEED_RETRY_MS = 10_000;
 
 export interface LimitsOptions {
   live: LiveState;
-  db: Q;
+  source: Pick<GatewaySource, 'usageSum' | 'startClockOnFirstUse'>;
+  /** concurrent connections per (customer, client IP), shared by the gateway's threads */
+  ipSlots: IpSlots;
   log: Logger;
   now: () => number;
   policyOf(customerId: number): CustomerPolicy | undefined;
@@ -65,9 +66,7 @@ function ipSlot(customerId: number, address: string | undefined): string {
 
 export function createLimits(o: LimitsOptions): Limits {
   const { live, log } = o;
-  const usage = createUsageRepo(o.db);
   const throttle = createThrottle({ live });
-  const ipConns = new Map<string, number>();
   const periods = new Map<number, { kind: string; anchor: number; p: Period }>();
   /** period key already seeded per customer, or the time after which a failed seed is retried */
   const seeded = new Map<number, string | number>();
@@ -99,8 +98,8 @@ export function createLimits(o: LimitsOptions): Limits {
     const k = `${id}:${period.key}`;
     let p = seeding.get(k);
     if (p === undefined) {
-      p = usage
-        .sum(id, period.start, period.end)
+      p = o.source
+        .usageSum(id, period.start, period.end)
         .then((s) => live.seedPeriodBytes(id, period.key, s.bytesUp + s.bytesDown))
         .then(
           () => {
@@ -154,7 +153,8 @@ export function createLimits(o: LimitsOptions): Limits {
   function startClock(policy: CustomerPolicy, nowMs: number): Promise<null> {
     const id = policy.customerId;
     started.add(id);
-    return startClockOnFirstUse(o.db, id, nowMs)
+    return o.source
+      .startClockOnFirstUse(id, nowMs)
       .then(async (changed) => {
         if (!changed) return null;
         log.info({ customerId: id, at: new Date(nowMs).toISOString() }, 'expiry clock started on first use');
@@ -173,11 +173,7 @@ export function createLimits(o: LimitsOptions): Limits {
   const rateLimited = tokenCode('PC_ERR_RATE_LIMITED');
 
   function unreserve(policy: CustomerPolicy, address: string | undefined): void {
-    if (policy.limits.ipMaxConns <= 0) return;
-    const k = ipSlot(policy.customerId, address);
-    const n = ipConns.get(k) ?? 0;
-    if (n <= 1) ipConns.delete(k);
-    else ipConns.set(k, n - 1);
+    if (policy.limits.ipMaxConns > 0) o.ipSlots.give(ipSlot(policy.customerId, address));
   }
 
   return {
@@ -185,14 +181,29 @@ export function createLimits(o: LimitsOptions): Limits {
       const l = policy.limits;
       const id = policy.customerId;
       const address = client.remoteAddress;
-      if (l.ipMaxConns > 0) {
-        // Checked and taken in one synchronous step: exact within the process.
-        const k = ipSlot(id, address);
-        const n = ipConns.get(k) ?? 0;
-        if (n >= l.ipMaxConns) return Promise.resolve('PC_ERR_IP_LIMITED');
-        ipConns.set(k, n + 1);
-      }
       const checks: Promise<ErrorCode | null>[] = [];
+      /** the per-IP slot is held (given back on a refusal); null while a worker thread's ask is out */
+      let slot: boolean | null = l.ipMaxConns <= 0;
+      let slotAsked: Promise<unknown> | null = null;
+      if (l.ipMaxConns > 0) {
+        const k = ipSlot(id, address);
+        const taken = o.ipSlots.take(k, l.ipMaxConns);
+        if (taken === false) return Promise.resolve('PC_ERR_IP_LIMITED');
+        if (taken === true) slot = true;
+        else {
+          slot = null;
+          const ask = taken.then((ok) => {
+            slot = ok;
+            return ok ? null : ('PC_ERR_IP_LIMITED' as const);
+          });
+          slotAsked = ask;
+          checks.push(ask);
+        }
+      }
+      const undo = (): void => {
+        if (slot === true) o.ipSlots.give(ipSlot(id, address));
+        slot = false;
+      };
       if (l.quotaBytes > 0) {
         const q = checkQuota(policy, nowMs);
         if (q !== null) checks.push(q);
@@ -204,7 +215,7 @@ export function createLimits(o: LimitsOptions): Limits {
       if (checks.length === 0) return null;
       if (checks.length === 1)
         return checks[0].then((c) => {
-          if (c !== null) unreserve(policy, address);
+          if (c !== null) undo();
           return c;
         });
       // Asked together: with Redis one round trip (auto-pipelined), not one per limit.
@@ -212,14 +223,16 @@ export function createLimits(o: LimitsOptions): Limits {
         (codes) => {
           for (const c of codes) {
             if (c !== null) {
-              unreserve(policy, address);
+              undo();
               return c;
             }
           }
           return null;
         },
-        (err: unknown) => {
-          unreserve(policy, address);
+        async (err: unknown) => {
+          // Another check failed first: a slot still being asked for goes back once it is known.
+          if (slotAsked) await slotAsked.catch(() => {});
+          undo();
           throw err;
         },
       );

@@ -1,0 +1,266 @@
+// The main thread's side of the gateway worker threads: starts them, answers
+// their calls (live state, store reads, per-IP counts), passes them live
+// events and health results, asks them for the live view, stops them with the
+// gateway, and replaces one that dies.
+//
+// What a dead thread held is given back here: the thread slots it took and
+// the per-IP slots, so a crash cannot leave a customer locked at its cap.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.ts';
+import type { ConnInfo } from '../../domain/connection.ts';
+import type { LiveEvent, LiveState } from '../../live/live.ts';
+import type { IpSlots } from '../limits/ip-slots.ts';
+import { type GatewaySource, SOURCE_METHODS } from '../source.ts';
+import type { HealthState } from '../upstreams.ts';
+import { type Channel, createChannel, type Handlers } from './channel.ts';
+import type { WorkerData } from './worker.ts';
+
+const RESPAWN_MS = 1000;
+const CENSUS_TIMEOUT_MS = 2000;
+
+export interface Census {
+  connections: ConnInfo[];
+  openSockets: number;
+}
+
+export interface WorkerPool {
+  /** Starts every thread; resolves when each has bound its ports, rejects if one fails. */
+  start(): Promise<void>;
+  /** Graceful: each thread stops accepting, drains up to `drainTimeoutSec` and hands over its usage. */
+  stop(drainTimeoutSec: number): Promise<void>;
+  reload(): Promise<void>;
+  health(states: HealthState[]): void;
+  /** Every running thread's live connections and open sockets (a thread that does not answer in 2 s is left out). */
+  census(): Promise<Census[]>;
+  /** Ends thread `n` at once, as a crash would: what it held is given back and a new one starts (tests). */
+  kill(n: number): Promise<void>;
+  /** Threads running now. */
+  readonly running: number;
+}
+
+interface Thread {
+  n: number;
+  worker: Worker;
+  ch: Channel;
+  state: 'starting' | 'running' | 'stopping' | 'gone';
+  /** thread slots this thread holds, per customer */
+  held: Map<number, number>;
+  /** per-IP slots this thread holds, per key */
+  slots: Map<string, number>;
+}
+
+function bump<K>(m: Map<K, number>, k: K, by: number): void {
+  const n = (m.get(k) ?? 0) + by;
+  if (n <= 0) m.delete(k);
+  else m.set(k, n);
+}
+
+export function createWorkerPool(o: {
+  config: Readonly<Config>;
+  live: LiveState;
+  source: GatewaySource;
+  ipSlots: IpSlots;
+  log: Logger;
+  /** worker threads besides the main thread */
+  count: number;
+  /** the main thread's current health results, for a starting thread */
+  healthNow: () => HealthState[];
+}): WorkerPool {
+  const { live, log } = o;
+  const threads = new Map<number, Thread>();
+  let stopping = false;
+  let offEvents: (() => void) | null = null;
+  let offReset: (() => void) | null = null;
+  const respawns = new Set<NodeJS.Timeout>();
+
+  function handlers(t: Thread, ready: (err: string | null) => void): Handlers {
+    const h: Handlers = {
+      async acquireThread(customerId: number, cap: number) {
+        const n = await live.acquireThread(customerId, cap);
+        if (n < 0) return n;
+        // The thread died while we asked: nobody will release this slot but us.
+        if (t.state === 'gone') live.releaseThread(customerId);
+        else bump(t.held, customerId, 1);
+        return n;
+      },
+      releaseThread(customerId: number) {
+        if (!t.held.has(customerId)) return;
+        bump(t.held, customerId, -1);
+        live.releaseThread(customerId);
+      },
+      threads: (id: number) => live.threads(id),
+      takeTokens: (key: string, rate: number, burst: number, n: number) =>
+        live.takeTokens(key, rate, burst, n),
+      addUsage(flat: (number | string)[]) {
+        for (let i = 0; i < flat.length; i += 6)
+          live.addUsage(
+            flat[i] as number,
+            flat[i + 1] as string,
+            flat[i + 2] as number,
+            flat[i + 3] as number,
+            flat[i + 4] as number,
+            flat[i + 5] as number,
+          );
+      },
+      periodBytes: (id: number, key: string) => live.periodBytes(id, key),
+      seedPeriodBytes: (id: number, key: string, bytes: number) => live.seedPeriodBytes(id, key, bytes),
+      lockedUntil: (id: number) => live.lockedUntil(id),
+      setLockout: (id: number, until: number) => live.setLockout(id, until),
+      authFailure: (key: string, limit: number, windowMs: number, lockMs: number) =>
+        live.authFailure(key, limit, windowMs, lockMs),
+      authLocks: () => live.authLocks(),
+      clearAuthLock: (key: string) => live.clearAuthLock(key),
+      publish: (e: LiveEvent) => live.publish(e),
+      ping: () => null,
+      ipTake(key: string, max: number) {
+        const ok = o.ipSlots.take(key, max);
+        // The main thread's slots answer synchronously (createIpSlots).
+        if (ok === true) bump(t.slots, key, 1);
+        return ok;
+      },
+      ipGive(key: string) {
+        if (!t.slots.has(key)) return;
+        bump(t.slots, key, -1);
+        o.ipSlots.give(key);
+      },
+      ready: () => ready(null),
+      failed: (message: string) => ready(message),
+    };
+    for (const m of SOURCE_METHODS) h[m] = (...args: unknown[]) => (o.source[m] as Handlers[string])(...args);
+    return h;
+  }
+
+  /** Gives back what a thread that is gone still held. */
+  function release(t: Thread): void {
+    for (const [id, n] of t.held) for (let i = 0; i < n; i++) live.releaseThread(id);
+    for (const [key, n] of t.slots) for (let i = 0; i < n; i++) o.ipSlots.give(key);
+    t.held.clear();
+    t.slots.clear();
+  }
+
+  function spawn(n: number): Promise<void> {
+    const data: WorkerData = {
+      config: o.config as Config,
+      thread: n,
+      liveKind: live.kind,
+      health: o.healthNow(),
+    };
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: data });
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const t: Thread = {
+        n,
+        worker,
+        ch: null as unknown as Channel,
+        state: 'starting',
+        held: new Map(),
+        slots: new Map(),
+      };
+      t.ch = createChannel(
+        worker,
+        handlers(t, (err) => {
+          if (settled) return;
+          settled = true;
+          if (err === null) {
+            t.state = 'running';
+            resolve();
+          } else reject(new Error(`gateway thread ${n} failed to start: ${err}`));
+        }),
+        (err, method) => log.warn({ err, method, thread: n }, 'gateway thread call failed'),
+      );
+      threads.set(n, t);
+      worker.on('error', (err) => log.error({ err, thread: n }, 'gateway thread failed'));
+      worker.on('exit', (code) => {
+        const was = t.state;
+        t.state = 'gone';
+        t.ch.close(`gateway thread ${n} exited`);
+        release(t);
+        if (threads.get(n) === t) threads.delete(n);
+        if (!settled) {
+          settled = true;
+          reject(new Error(`gateway thread ${n} exited during start (code ${code})`));
+          return;
+        }
+        if (was === 'stopping' || stopping) return;
+        log.error({ thread: n, code, respawnInMs: RESPAWN_MS }, 'gateway thread exited; starting a new one');
+        const timer = setTimeout(() => {
+          respawns.delete(timer);
+          if (!stopping)
+            spawn(n).catch((err) => log.error({ err, thread: n }, 'gateway thread could not be restarted'));
+        }, RESPAWN_MS);
+        respawns.add(timer);
+      });
+    });
+  }
+
+  function broadcast(method: string, args: unknown[]): void {
+    for (const t of threads.values())
+      if (t.state === 'running' || t.state === 'starting') t.ch.send(method, args);
+  }
+
+  async function stopThread(t: Thread, drainTimeoutSec: number): Promise<void> {
+    const exited = new Promise<void>((r) => t.worker.once('exit', () => r()));
+    if (t.state === 'gone') return;
+    t.state = 'stopping';
+    try {
+      // Its usage and its last releases arrive before this answer (one port, in order).
+      await t.ch.call('stop', [drainTimeoutSec]);
+    } catch (err) {
+      log.warn({ err, thread: t.n }, 'gateway thread did not stop cleanly');
+    }
+    await t.worker.terminate();
+    await exited;
+  }
+
+  return {
+    async start() {
+      offEvents = live.subscribe((e) => broadcast('event', [e]));
+      offReset = live.onReset(() => broadcast('reset', []));
+      const starts = [];
+      for (let n = 1; n <= o.count; n++) starts.push(spawn(n));
+      const results = await Promise.allSettled(starts);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        await this.stop(0);
+        throw (failed as PromiseRejectedResult).reason;
+      }
+    },
+    async stop(drainTimeoutSec) {
+      stopping = true;
+      for (const t of respawns) clearTimeout(t);
+      respawns.clear();
+      await Promise.all([...threads.values()].map((t) => stopThread(t, drainTimeoutSec)));
+      offEvents?.();
+      offReset?.();
+    },
+    async reload() {
+      await Promise.all(
+        [...threads.values()].filter((t) => t.state === 'running').map((t) => t.ch.call('reload', [])),
+      );
+    },
+    health(states) {
+      broadcast('health', [states]);
+    },
+    async census() {
+      const asks = [...threads.values()]
+        .filter((t) => t.state === 'running')
+        .map((t) =>
+          Promise.race([
+            t.ch.call<Census>('census', []),
+            new Promise<null>((r) => setTimeout(r, CENSUS_TIMEOUT_MS, null).unref()),
+          ]).catch(() => null),
+        );
+      return (await Promise.all(asks)).filter((c): c is Census => c !== null);
+    },
+    async kill(n) {
+      const t = threads.get(n);
+      if (t) await t.worker.terminate();
+    },
+    get running() {
+      let n = 0;
+      for (const t of threads.values()) if (t.state === 'running') n++;
+      return n;
+    },
+  };
+}
