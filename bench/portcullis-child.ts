@@ -16,7 +16,7 @@ if (!spec?.user || !spec.memFile) throw new Error('usage: portcullis-child.ts SP
 
 // The harness logs nothing (like squid with access_log none here); idle tunnels of
 // the memory run outlive the hold under the default 5 min idle timeout.
-const h = await startHarness();
+const h = await startHarness({ PORTCULLIS_GATEWAY_THREADS: spec.threads ?? '1' });
 // "Limit-free" as issue 3 asks: a thread cap far above any bench load, no rate cap.
 const free = await h.addPlan({ name: 'bench', threads: 1_000_000 });
 await h.addCustomer(spec.user.user, spec.user.pass, free);

@@ -26,6 +26,8 @@ export interface ChildSpec {
   /** bind a second port to this HTTP upstream proxy, with these credentials */
   chain?: Auth & { port: number };
   memFile: string;
+  /** PORTCULLIS_GATEWAY_THREADS of the gateway (default 1) */
+  threads?: string;
 }
 
 export interface PortcullisBench {

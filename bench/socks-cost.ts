@@ -6,7 +6,10 @@
 // bench/README.md "Where a SOCKS5 set-up's time goes" quotes the later ones.
 // Run as root to cap TIME_WAIT like the bench does.
 //
-//   node bench/socks-cost.ts [ROUNDS=12]
+//   node bench/socks-cost.ts [ROUNDS=12] [THREADS=1[,2...]]
+//
+// THREADS: PORTCULLIS_GATEWAY_THREADS of the gateway; a list starts one
+// gateway per value and alternates them within each round.
 import { readFileSync } from 'node:fs';
 import { startMicrosocks, startNginx } from '../test/helpers/peers.ts';
 import { buildLoadGenerator, tunnelRate } from './lib/load.ts';
@@ -14,6 +17,7 @@ import { capTimeWait } from './lib/time-wait.ts';
 import { startPortcullis } from './portcullis.ts';
 
 const rounds = Number(process.argv[2] ?? 12);
+const threadList = (process.argv[3] ?? '1').split(',');
 const auth = { user: 'bench', pass: 'bench-pass.1' };
 
 /** [user, system] clock ticks of one process (USER_HZ = 100). */
@@ -43,16 +47,19 @@ const cap = capTimeWait(4096);
 console.error(cap.note);
 await buildLoadGenerator();
 const origin = await startNginx();
-const pc = await startPortcullis({ user: auth });
+const pcs = [];
+for (const threads of threadList) pcs.push({ threads, pc: await startPortcullis({ user: auth, threads }) });
 const ms = await startMicrosocks();
 try {
   for (let i = 1; i <= rounds; i++) {
-    const a = await run(pc.pid, pc.port, origin.port, true);
-    const b = await run(ms.pid, ms.port, origin.port, false);
-    console.log(`round ${i}: portcullis + auth ${a} | microsocks ${b}`);
+    const parts = [];
+    for (const { threads, pc } of pcs)
+      parts.push(`portcullis + auth (${threads} thr) ${await run(pc.pid, pc.port, origin.port, true)}`);
+    parts.push(`microsocks ${await run(ms.pid, ms.port, origin.port, false)}`);
+    console.log(`round ${i}: ${parts.join(' | ')}`);
   }
 } finally {
-  await pc.stop();
+  for (const { pc } of pcs) await pc.stop();
   await ms.stop();
   await origin.stop();
   cap.restore();
