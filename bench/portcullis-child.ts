@@ -48,8 +48,11 @@ process.on('SIGINT', stop);
 // The bench holds our stdin open; its end means the bench is gone.
 process.stdin.on('end', stop);
 process.stdin.resume();
-// The bench reads memory after SIGUSR2: collect garbage (spawned with --expose-gc), report the heap.
+// The bench reads memory after SIGUSR2: collect garbage on every gateway
+// thread (spawned with --expose-gc, which worker threads inherit), report the
+// main thread's heap.
 process.on('SIGUSR2', () => {
-  globalThis.gc?.();
-  writeFileSync(spec.memFile, JSON.stringify(process.memoryUsage()));
+  void h.gateway
+    .collectGarbage()
+    .then(() => writeFileSync(spec.memFile, JSON.stringify(process.memoryUsage())));
 });

@@ -9,6 +9,7 @@
 //   npm run bench                    full run (~14 min on 2 quiet cores)
 //   npm run bench -- --quick         everyday check (< 2 min): 1 s runs, one each
 //   node bench/run.ts --only squid,portcullis --seconds 5 --repeat 5
+//   node bench/run.ts --threads 1    Portcullis on one gateway thread (default auto)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -74,6 +75,8 @@ const { values: flags } = parseArgs({
     'out-dir': { type: 'string', default: path.resolve(import.meta.dirname, 'results') },
     'no-install': { type: 'boolean', default: false },
     'time-wait': { type: 'string', default: '4096' },
+    // PORTCULLIS_GATEWAY_THREADS: auto, as on a machine that runs the gateway for its living.
+    threads: { type: 'string', default: 'auto' },
   },
 });
 const quick = flags.quick;
@@ -367,7 +370,7 @@ async function startProc(name: ProcName, squidAuthPort: () => Promise<number>): 
       } catch {
         chain = undefined; // squid did not start: no chained port, its row says why
       }
-      return startPortcullis({ user: AUTH, limited: LIMITED, chain });
+      return startPortcullis({ user: AUTH, limited: LIMITED, chain, threads: flags.threads });
     }
     case 'nginx':
       throw new Error('the origin starts first');
@@ -474,8 +477,10 @@ function machine(loadStart: string, timeWait: string): Machine {
     settings:
       `Runs of ${seconds} s, ${repeat} per figure (median); ${conns} concurrent clients for rates (wrk -t2 for ` +
       'forward HTTP, bench/load/connect-bench.c for the rest); origin nginx (1 worker, keep-alive) serving a ' +
-      '1 KiB file and a 100 MB file from the page cache; squid without cache or access log; Portcullis with ' +
-      `authentication on, PGlite store, in-memory live state. ${timeWait}; Node systems warmed up until ` +
+      '1 KiB file and a 100 MB file from the page cache; squid without cache or access log (1 worker, its ' +
+      'default); Portcullis with authentication on, PGlite store, in-memory live state, ' +
+      `PORTCULLIS_GATEWAY_THREADS=${flags.threads}` +
+      `${flags.threads === 'auto' ? ` (${Math.min(64, os.availableParallelism())} threads)` : ''}. ${timeWait}; Node systems warmed up until ` +
       'steady (see Warm-up).',
     command: `node bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),

@@ -33,6 +33,14 @@ export function createMetrics(opts: { live: LiveState; gateway?: Gateway }): Reg
     },
   });
   new Gauge({
+    name: 'portcullis_gateway_threads',
+    help: 'Gateway threads serving the ports now, the main thread included (PORTCULLIS_GATEWAY_THREADS)',
+    registers: [reg],
+    collect() {
+      this.set(gateway.threads);
+    },
+  });
+  new Gauge({
     name: 'portcullis_gateway_connections',
     help: 'Admitted client connections open now',
     registers: [reg],

@@ -13,6 +13,7 @@ import { createIpSlots } from './limits/ip-slots.ts';
 import type { PortState } from './port-pool.ts';
 import type { ConnInfo } from './registry.ts';
 import { storeSource } from './source.ts';
+import { collectHeap, type Heap } from './threads/heap.ts';
 import { type Census, createWorkerPool } from './threads/pool.ts';
 
 export type { PortState } from './port-pool.ts';
@@ -45,6 +46,12 @@ export interface Gateway {
   checkHealth(): Promise<void>;
   /** Client sockets open now on the main thread, admitted or not (leak checks). */
   readonly openSockets: number;
+  /**
+   * A full garbage collection on every gateway thread when the process runs
+   * with --expose-gc, then the V8 heap and external memory of all threads
+   * together: the bench's memory per idle tunnel.
+   */
+  collectGarbage(): Promise<Heap>;
   /** Gateway threads serving connections now, the main thread included. */
   readonly threads: number;
 }
@@ -112,6 +119,14 @@ export function createGateway({ config, store, live, cipher, log, now }: Gateway
       return mine;
     },
     checkHealth: () => core.checkHealth(),
+    async collectGarbage() {
+      const sum = collectHeap();
+      for (const h of (await pool?.gc()) ?? []) {
+        sum.heapUsed += h.heapUsed;
+        sum.external += h.external;
+      }
+      return sum;
+    },
     get openSockets() {
       return core.openSockets;
     },

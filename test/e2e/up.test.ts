@@ -1,7 +1,8 @@
 // `portcullis up` as a user runs it (the README walk-through, literally): a
 // real child process on a fresh data dir prints the admin token once, the CLI
 // imports an upstream, adds a plan and a customer, curl fetches a page through
-// the bound port, usage shows the bytes; a second start keeps everything.
+// the bound port, usage shows the bytes; a second start keeps everything and,
+// started with two gateway threads, serves the port from both.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,9 +28,9 @@ interface Up {
   stdout: () => string;
 }
 
-async function startUp(): Promise<Up> {
+async function startUp(extra: Record<string, string> = {}): Promise<Up> {
   const child = spawn(process.execPath, [MAIN, 'up'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -176,9 +177,25 @@ test('first start prints the token once; the walk-through works; a restart keeps
     assert.equal(await stopUp(first), 0, 'graceful stop exits 0');
   }
 
-  const second = await startUp();
+  const second = await startUp({ PORTCULLIS_GATEWAY_THREADS: '2', PORTCULLIS_LOG_LEVEL: 'info' });
   try {
     assert.ok(!second.stdout().includes(token), 'the token is not printed again');
+    assert.match(second.stdout(), /"threads":2,"msg":"gateway threads started"/);
+    // Both threads serve the port: every fetch works, whichever thread the kernel
+    // picks (8: within the plan's 10 requests/s).
+    for (let i = 0; i < 8; i++) {
+      const { stdout } = await run('curl', [
+        '-sS',
+        '--max-time',
+        '20',
+        '-x',
+        `socks5h://alice:s3cret-pass@127.0.0.1:${gatewayPort}`,
+        `${origin.url}/bytes/100`,
+      ]);
+      assert.equal(stdout.length, 100);
+    }
+    const metrics = await (await fetch(`${env.PORTCULLIS_URL}/metrics`)).text();
+    assert.match(metrics, /portcullis_gateway_threads 2/);
     const res = await fetch(`${env.PORTCULLIS_URL}/api/v1/customers/alice`, {
       headers: { authorization: `Bearer ${token}` },
     });

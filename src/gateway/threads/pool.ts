@@ -14,6 +14,7 @@ import type { IpSlots } from '../limits/ip-slots.ts';
 import { type GatewaySource, SOURCE_METHODS } from '../source.ts';
 import type { HealthState } from '../upstreams.ts';
 import { type Channel, createChannel, type Handlers } from './channel.ts';
+import type { Heap } from './heap.ts';
 import type { WorkerData } from './worker.ts';
 
 const RESPAWN_MS = 1000;
@@ -33,6 +34,8 @@ export interface WorkerPool {
   health(states: HealthState[]): void;
   /** Every running thread's live connections and open sockets (a thread that does not answer in 2 s is left out). */
   census(): Promise<Census[]>;
+  /** A full garbage collection on every running worker (with --expose-gc), and what each holds after it. */
+  gc(): Promise<Heap[]>;
   /** Ends thread `n` at once, as a crash would: what it held is given back and a new one starts (tests). */
   kill(n: number): Promise<void>;
   /** Threads running now. */
@@ -252,6 +255,11 @@ export function createWorkerPool(o: {
           ]).catch(() => null),
         );
       return (await Promise.all(asks)).filter((c): c is Census => c !== null);
+    },
+    gc() {
+      return Promise.all(
+        [...threads.values()].filter((t) => t.state === 'running').map((t) => t.ch.call<Heap>('gc', [])),
+      );
     },
     async kill(n) {
       const t = threads.get(n);

@@ -12,6 +12,7 @@ import { createGatewayCore } from '../core.ts';
 import { type GatewaySource, SOURCE_METHODS } from '../source.ts';
 import type { HealthState } from '../upstreams.ts';
 import { createChannel, type Port } from './channel.ts';
+import { collectHeap } from './heap.ts';
 import { createThreadLive } from './live-client.ts';
 
 export interface WorkerData {
@@ -36,6 +37,7 @@ const channel = createChannel(
     health: (states: HealthState[]) => core.applyHealth(states),
     reload: () => core.reload(),
     census: () => ({ connections: core.connections(), openSockets: core.openSockets }),
+    gc: () => collectHeap(),
     stop: async (drainTimeoutSec: number) => {
       await core.stop({ drainTimeoutSec });
       await live.close();
