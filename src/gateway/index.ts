@@ -12,7 +12,7 @@ import { createGatewayCore } from './core.ts';
 import { createIpSlots } from './limits/ip-slots.ts';
 import type { PortState } from './port-pool.ts';
 import type { ConnInfo } from './registry.ts';
-import { storeSource } from './source.ts';
+import { storeSource } from './store-source.ts';
 import { collectHeap, type Heap } from './threads/heap.ts';
 import { type Census, createWorkerPool } from './threads/pool.ts';
 

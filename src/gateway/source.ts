@@ -2,23 +2,14 @@
 // interface: the policy cache, the upstream table, the limits (quota seed,
 // start-on-first-use), the security event recorders and the health checker
 // call these and nothing else of the store. The main thread builds it over
-// the store (storeSource); a gateway worker thread gets the same functions
-// answered by the main thread over its channel (threads/worker.ts), since
-// PGlite lives in one thread only.
+// the store (store-source.ts); a gateway worker thread gets the same
+// functions answered by the main thread over its channel (threads/worker.ts),
+// since PGlite lives in one thread. This file imports no store code, so a
+// worker thread does not load the ORM.
 import type { UpstreamTarget } from '../domain/policy.ts';
-import type { Store } from '../store/db.ts';
-import { createSecurityEventsRepo, type SecurityEventInsert } from '../store/repos/events.ts';
-import { startClockOnFirstUse } from '../store/repos/first-use.ts';
-import {
-  customerIdsOfPlan,
-  type HealthRecord,
-  type LoadedCustomer,
-  loadCustomerPolicies,
-  loadUpstreams,
-  recordUpstreamHealth,
-} from '../store/repos/policies.ts';
-import { createUsageRepo, type UsageSum } from '../store/repos/usage.ts';
-import type { Cipher } from '../store/secrets.ts';
+import type { SecurityEventInsert } from '../store/repos/events.ts';
+import type { HealthRecord, LoadedCustomer } from '../store/repos/policies.ts';
+import type { UsageSum } from '../store/repos/usage.ts';
 
 export interface GatewaySource {
   /** Customers with plan and whitelist; all of them, or only `ids`. */
@@ -46,19 +37,3 @@ export const SOURCE_METHODS = [
   'usageSum',
   'startClockOnFirstUse',
 ] as const satisfies readonly (keyof GatewaySource)[];
-
-export function storeSource(store: Store, cipher: Cipher): GatewaySource {
-  const db = store.db;
-  const events = createSecurityEventsRepo(db);
-  const usage = createUsageRepo(db);
-  return {
-    customers: (ids) => loadCustomerPolicies(db, ids),
-    customerIdsOfPlan: (planId) => customerIdsOfPlan(db, planId),
-    upstreams: () => loadUpstreams(db, cipher),
-    recordHealth: (id, h) => recordUpstreamHealth(db, id, h),
-    recordSecurityEvent: (e) => events.record(e),
-    recordSecurityEvents: (rows) => events.recordMany(rows),
-    usageSum: (id, start, end) => usage.sum(id, start, end),
-    startClockOnFirstUse: (id, nowMs) => startClockOnFirstUse(db, id, nowMs),
-  };
-}

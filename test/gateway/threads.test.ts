@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { createIpSlots } from '../../src/gateway/limits/ip-slots.ts';
-import { storeSource } from '../../src/gateway/source.ts';
+import { storeSource } from '../../src/gateway/store-source.ts';
 import { createWorkerPool } from '../../src/gateway/threads/pool.ts';
 import { REDIS_URL } from '../helpers/store.ts';
 import { openWire, send, until, type Wire } from '../limits/clients.ts';

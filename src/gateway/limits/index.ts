@@ -9,8 +9,9 @@
 //             (the period counter is seeded once from the store's hourly
 //             buckets, so a restart does not forget what was used)
 //   per-IP    concurrent connections of this customer from this client IP
-//             (counted in this process, across its threads: ip-slots.ts) and new connections/s per client IP
-//             (live.takeTokens, shared with Redis)                -> ip_limited
+//             (counted in this process, across its threads: ip-slots.ts)
+//             and new connections/s per client IP (live.takeTokens,
+//             shared with Redis)                                  -> ip_limited
 //   req/s     live.takeTokens(`rps:<id>`, rps, rps)               -> rate_limited
 //   expiry    start-on-first-use: the first admitted connection starts the clock
 // A limit of 0 costs nothing: no call, no await.
