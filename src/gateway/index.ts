@@ -113,7 +113,8 @@ export function createGateway({ config, store, live, cipher, log, now }: Gateway
       const mine: Census = { connections: core.connections(), openSockets: core.openSockets };
       if (!pool) return mine;
       for (const c of await pool.census()) {
-        mine.connections.push(...c.connections);
+        // A loop, not push(...list): a thread may hold more connections than a call takes arguments.
+        for (const conn of c.connections) mine.connections.push(conn);
         mine.openSockets += c.openSockets;
       }
       return mine;

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import type { ConnInfo } from '../../domain/connection.ts';
 import type { LiveEvent, LiveState } from '../../live/live.ts';
-import type { IpSlots } from '../limits/ip-slots.ts';
+import type { LocalIpSlots } from '../limits/ip-slots.ts';
 import { type GatewaySource, SOURCE_METHODS } from '../source.ts';
 import type { HealthState } from '../upstreams.ts';
 import { type Channel, createChannel, type Handlers } from './channel.ts';
@@ -63,7 +63,8 @@ export function createWorkerPool(o: {
   config: Readonly<Config>;
   live: LiveState;
   source: GatewaySource;
-  ipSlots: IpSlots;
+  /** the main thread's per-IP table: it answers at once, so what each worker holds is known */
+  ipSlots: LocalIpSlots;
   log: Logger;
   /** worker threads besides the main thread */
   count: number;
@@ -118,8 +119,7 @@ export function createWorkerPool(o: {
       ping: () => null,
       ipTake(key: string, max: number) {
         const ok = o.ipSlots.take(key, max);
-        // The main thread's slots answer synchronously (createIpSlots).
-        if (ok === true) bump(t.slots, key, 1);
+        if (ok) bump(t.slots, key, 1);
         return ok;
       },
       ipGive(key: string) {
@@ -168,7 +168,11 @@ export function createWorkerPool(o: {
           if (err === null) {
             t.state = 'running';
             resolve();
-          } else reject(new Error(`gateway thread ${n} failed to start: ${err}`));
+            return;
+          }
+          reject(new Error(`gateway thread ${n} failed to start: ${err}`));
+          // A half-started core may hold some ports: end the thread (its exit handler cleans up).
+          void worker.terminate();
         }),
         (err, method) => log.warn({ err, method, thread: n }, 'gateway thread call failed'),
       );
