@@ -2,7 +2,7 @@
 // metrics (registered by the API plugin) and gauges read from the gateway and
 // live state at scrape time, so the hot path does no metrics work at all.
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Gateway } from './gateway/index.ts';
+import type { Census, Gateway } from './gateway/index.ts';
 import type { LiveState } from './live/live.ts';
 
 export function createMetrics(opts: { live: LiveState; gateway?: Gateway }): Registry {
@@ -18,6 +18,15 @@ export function createMetrics(opts: { live: LiveState; gateway?: Gateway }): Reg
     },
   });
   if (!gateway) return reg;
+  // The two gauges below read one census per scrape (it asks every worker
+  // thread): a census still being answered is shared, not asked again.
+  let asking: Promise<Census> | null = null;
+  const census = (): Promise<Census> => {
+    asking ??= gateway.census().finally(() => {
+      asking = null;
+    });
+    return asking;
+  };
   new Gauge({
     name: 'portcullis_gateway_ports',
     help: 'Gateway listeners by state',
@@ -45,7 +54,7 @@ export function createMetrics(opts: { live: LiveState; gateway?: Gateway }): Reg
     help: 'Admitted client connections open now',
     registers: [reg],
     async collect() {
-      this.set((await gateway.census()).connections.length);
+      this.set((await census()).connections.length);
     },
   });
   new Gauge({
@@ -53,7 +62,7 @@ export function createMetrics(opts: { live: LiveState; gateway?: Gateway }): Reg
     help: 'Client sockets open now, admitted or still in the handshake',
     registers: [reg],
     async collect() {
-      this.set((await gateway.census()).openSockets);
+      this.set((await census()).openSockets);
     },
   });
   return reg;

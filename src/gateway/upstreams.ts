@@ -25,6 +25,14 @@ export interface UpstreamTable {
   ports(): Set<number>;
 }
 
+/** Copies the checker's results (not the target) from `from` onto `to`. */
+function takeHealth(to: Route, from: Omit<HealthState, 'id'>): void {
+  to.health = from.health;
+  to.latencyMs = from.latencyMs;
+  to.failures = from.failures;
+  to.lastError = from.lastError;
+}
+
 export function createUpstreamTable(): UpstreamTable {
   let byPort = new Map<number, Route>();
   let list: Route[] = [];
@@ -39,20 +47,11 @@ export function createUpstreamTable(): UpstreamTable {
         const old = byPort.get(t.boundPort);
         const r = toRoute(t);
         // Same upstream on the same port keeps what the health checker learned.
-        if (old && old.target.id === t.id && old.target.host === t.host && old.target.port === t.port) {
-          r.health = old.health;
-          r.latencyMs = old.latencyMs;
-          r.failures = old.failures;
-          r.lastError = old.lastError;
-        } else if (!old) {
+        if (old && old.target.id === t.id && old.target.host === t.host && old.target.port === t.port)
+          takeHealth(r, old);
+        else if (!old) {
           const h = applied.get(t.id);
-          if (h)
-            Object.assign(r, {
-              health: h.health,
-              latencyMs: h.latencyMs,
-              failures: h.failures,
-              lastError: h.lastError,
-            });
+          if (h) takeHealth(r, h);
         }
         next.set(t.boundPort, r);
       }
@@ -71,11 +70,7 @@ export function createUpstreamTable(): UpstreamTable {
       applied = new Map(states.map((h) => [h.id, h]));
       for (const r of list) {
         const h = applied.get(r.target.id);
-        if (!h) continue;
-        r.health = h.health;
-        r.latencyMs = h.latencyMs;
-        r.failures = h.failures;
-        r.lastError = h.lastError;
+        if (h) takeHealth(r, h);
       }
     },
     forPort: (port) => byPort.get(port),

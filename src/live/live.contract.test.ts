@@ -349,25 +349,18 @@ if (REDIS_URL) {
         'lockedUntil read the mirror, not Redis',
       );
 
+      /** b's answer for `id` once it is `want`, or its last answer after `ms` */
+      const lockOf = (id: number, want: number, ms: number) =>
+        eventually(
+          () => b.lockedUntil(id),
+          (v) => v === want,
+          ms,
+        );
       // Changes arrive as messages.
       await a.setLockout(81, until + 1);
       await a.setLockout(80, 0);
-      assert.equal(
-        await eventually(
-          () => b.lockedUntil(81),
-          (v) => v === until + 1,
-          2000,
-        ),
-        until + 1,
-      );
-      assert.equal(
-        await eventually(
-          () => b.lockedUntil(80),
-          (v) => v === 0,
-          2000,
-        ),
-        0,
-      );
+      assert.equal(await lockOf(81, until + 1, 2000), until + 1);
+      assert.equal(await lockOf(80, 0, 2000), 0);
 
       // A change made while b's subscriber is disconnected is not lost: b re-reads every lock-out once back.
       const subId = /\bid=(\d+)/.exec(named('sub'))?.[1];
@@ -375,22 +368,8 @@ if (REDIS_URL) {
       await admin.call('CLIENT', 'KILL', 'ID', subId);
       await a.setLockout(82, until + 2);
       await a.setLockout(81, 0);
-      assert.equal(
-        await eventually(
-          () => b.lockedUntil(82),
-          (v) => v === until + 2,
-          5000,
-        ),
-        until + 2,
-      );
-      assert.equal(
-        await eventually(
-          () => b.lockedUntil(81),
-          (v) => v === 0,
-          5000,
-        ),
-        0,
-      );
+      assert.equal(await lockOf(82, until + 2, 5000), until + 2);
+      assert.equal(await lockOf(81, 0, 5000), 0);
       const mirrored = async () =>
         !(await commandsOf(async () => void (await b.lockedUntil(82)))).includes('get');
       assert.equal(await eventually(mirrored, Boolean, 5000), true, 'back on the mirror after the reconnect');

@@ -452,7 +452,7 @@ export function createRedisLive(opts: RedisLiveOptions): RedisLive {
       if (locksKnown && client.status === 'ready') return mirrored(customerId);
       if (client.status === 'ready') {
         try {
-          const until = Number((await client.get(`${prefix}lock:${customerId}`)) ?? 0);
+          const until = Number((await client.get(`${lockPrefix}${customerId}`)) ?? 0);
           await fallback.setLockout(customerId, until);
           return until > Date.now() ? until : 0;
         } catch (err) {

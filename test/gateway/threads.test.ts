@@ -4,8 +4,8 @@
 // checked with enough connections (16-24) that both threads take some:
 //
 // - both threads serve, and census() lists the connections of both;
-// - a thread cap and a per-IP cap hold for the process, not per thread,
-//   and every slot comes back when the connections close;
+// - a thread cap, a per-IP cap and requests/s hold for the process, not per
+//   thread, and every slot comes back when the connections close;
 // - a kick (customer or one connection), a ban and a lock-out reach both;
 // - every byte relayed by either thread is counted, and stop() hands it over;
 // - the main thread's health results reach the worker (failover works there);
@@ -107,6 +107,20 @@ describe('gateway on two threads', { timeout: 120_000 }, () => {
       destroy(next);
       return next.every((t) => t.status === 200);
     });
+  });
+
+  test('requests/s is one budget across threads', async () => {
+    // A bucket of 1 (burst = rate, refilled after 1 s), asked 16 times at once
+    // over both threads: a bucket per thread would admit 2.
+    const plan = await h.addPlan({ threads: 100, rps: 1 });
+    const id = await h.addCustomer('rated', 'pw', plan);
+    const ts = await openMany(port, 'rated', echo.target);
+    const codes = ts.map((t) => t.status);
+    assert.equal(codes.filter((c) => c === 200).length, 1, `admitted: ${codes}`);
+    assert.ok(ts.filter((t) => t.status === 429).every((t) => t.head.includes('rate_limited')));
+    assert.equal(new Set(ts.map((t) => t.status)).size, 2, 'only 200 and 429');
+    destroy(ts);
+    await eventually(async () => (await h.live.threads(id)) === 0);
   });
 
   test('kicks, a ban and a lock-out reach both threads', async () => {

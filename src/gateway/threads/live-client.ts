@@ -38,16 +38,6 @@ export function createThreadLive(opts: {
   const resets = new Set<() => void>();
   let pending = new Map<string, Pending>();
 
-  function produce(): void {
-    for (const p of producers) {
-      try {
-        p();
-      } catch (err) {
-        opts.onHandlerError(err);
-      }
-    }
-  }
-
   /** Queues counted usage ahead of whatever is sent next (messages keep their order). */
   function sendUsage(): void {
     if (pending.size === 0) return;
@@ -58,12 +48,7 @@ export function createThreadLive(opts: {
     ch.send('addUsage', [flat]);
   }
 
-  const timer = setInterval(() => {
-    produce();
-    sendUsage();
-  }, opts.pushMs ?? 1000);
-  timer.unref();
-
+  /** Runs every handler of `list`; one that throws is reported and the others still run. */
   function run<T>(list: Set<T>, call: (h: T) => void): void {
     for (const h of list) {
       try {
@@ -73,6 +58,13 @@ export function createThreadLive(opts: {
       }
     }
   }
+  const produce = (): void => run(producers, (p) => p());
+
+  const timer = setInterval(() => {
+    produce();
+    sendUsage();
+  }, opts.pushMs ?? 1000);
+  timer.unref();
 
   return {
     kind: opts.kind,
