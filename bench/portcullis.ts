@@ -7,6 +7,7 @@
 // what the row measures: the limit-free customer on the `direct` port (the main
 // row), the customer with every limit configured on the same port (enforcement
 // on), and the limit-free customer on a port chained through an HTTP upstream.
+// Node runs with the heap flags `npm start` passes (src/heap.ts).
 //
 // HOOK (lead): when `portcullis up` is the way to run it, this is the one place to
 // change; keep the contract: ports speaking HTTP forward, CONNECT and SOCKS5 with
@@ -16,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { HEAP_FLAGS } from '../src/heap.ts';
 import { type Auth, type NodeMemory, signalGc } from '../test/helpers/peers.ts';
 
 export interface ChildSpec {
@@ -43,15 +45,25 @@ export interface PortcullisBench {
 // PGlite in WASM takes seconds to start on an idle 2-core machine and far longer on a busy one.
 const START_TIMEOUT_MS = 90_000;
 
-export async function startPortcullis(opts: Omit<ChildSpec, 'memFile'>): Promise<PortcullisBench> {
+export async function startPortcullis(
+  // nodeArgs: more Node flags (probes); after the heap flags, so they can override them
+  opts: Omit<ChildSpec, 'memFile'> & { nodeArgs?: string[] },
+): Promise<PortcullisBench> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pc-portcullis-bench-'));
   // A bench that stops half-way (Ctrl-C) exits without stop(): leave no temp dir behind.
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', cleanup);
-  const spec: ChildSpec = { ...opts, memFile: path.join(dir, 'memory.json') };
+  const { nodeArgs = [], ...rest } = opts;
+  const spec: ChildSpec = { ...rest, memFile: path.join(dir, 'memory.json') };
   const child = spawn(
     process.execPath,
-    ['--expose-gc', path.join(import.meta.dirname, 'portcullis-child.ts'), JSON.stringify(spec)],
+    [
+      ...HEAP_FLAGS,
+      ...nodeArgs,
+      '--expose-gc',
+      path.join(import.meta.dirname, 'portcullis-child.ts'),
+      JSON.stringify(spec),
+    ],
     // stdin is a pipe the child watches: when the bench dies, the gateway stops too.
     { stdio: ['pipe', 'pipe', 'inherit'], cwd: path.resolve(import.meta.dirname, '..') },
   );

@@ -13,6 +13,7 @@ import { bootstrap } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
 import { createGateway } from './gateway/index.ts';
+import { fixedSemiSpaceMb } from './heap.ts';
 import { startJobs } from './jobs/index.ts';
 import { createLive } from './live/index.ts';
 import { openStore } from './store/db.ts';
@@ -66,6 +67,7 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
     const address = await app.listen({ host: config.api.host, port: config.api.port });
     apiUrl = address.replace('0.0.0.0', '127.0.0.1');
   }
+  const semiSpaceMb = fixedSemiSpaceMb();
   log.info(
     {
       ms: Math.round(performance.now() - started),
@@ -73,6 +75,8 @@ export async function startPortcullis(config: Readonly<Config>, log: Logger): Pr
       live: live.kind,
       roles: config.roles,
       apiUrl,
+      // each thread's, when fixed (src/heap.ts)
+      youngGenerationMb: semiSpaceMb === undefined ? undefined : 2 * semiSpaceMb,
     },
     'portcullis started',
   );

@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=16
 // The `portcullis` command (package.json "bin"). Everything lives in cli/;
 // this file only turns on Node's compile cache, hands over argv and sets the
-// exit code.
+// exit code. The shebang's flags fix the V8 young generation (src/heap.ts);
+// `env -S` splits them (GNU coreutils 8.30+, the BSDs and macOS).
 import { enableCompileCache } from 'node:module';
 
 // Type stripping and compiling the CLI and its dependencies cost ~1 s per run

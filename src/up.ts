@@ -8,6 +8,7 @@ import type { Running } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
 import { isPcError } from './errors.ts';
+import { fixedSemiSpaceMb, HEAP_FLAGS } from './heap.ts';
 import { logOptions } from './log.ts';
 
 /** Exit status when DATA_DIR cannot be used (sysexits EX_CANTCREAT). */
@@ -26,6 +27,11 @@ export async function runUp(flags: Record<string, string | undefined>): Promise<
     throw e;
   }
   const log = pino(logOptions(config.logLevel));
+  if (fixedSemiSpaceMb() === undefined)
+    log.info(
+      { flags: HEAP_FLAGS.join(' ') },
+      "node was started without these flags: each thread's young generation grows to 128 MB under load and shrinks when idle (npm start and the portcullis command pass them; see src/heap.ts)",
+    );
   let running: Running;
   try {
     // Before loading the server too, so an unusable data dir is reported at once.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { cli, MAIN } from '../cli/run.ts';
@@ -28,9 +28,11 @@ interface Up {
   stdout: () => string;
 }
 
+// src/main.ts itself, as the installed `portcullis` command runs: its shebang
+// finds this Node first on PATH and passes the heap flags (src/heap.ts).
 async function startUp(extra: Record<string, string> = {}): Promise<Up> {
-  const child = spawn(process.execPath, [MAIN, 'up'], {
-    env: { PATH: process.env.PATH ?? '', ...env, ...extra },
+  const child = spawn(MAIN, ['up'], {
+    env: { PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, ...env, ...extra },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -181,6 +183,9 @@ test('first start prints the token once; the walk-through works; a restart keeps
   try {
     assert.ok(!second.stdout().includes(token), 'the token is not printed again');
     assert.match(second.stdout(), /"threads":2,"msg":"gateway threads started"/);
+    // The shebang's flags reached Node: every thread's young generation is fixed.
+    assert.match(second.stdout(), /"youngGenerationMb":32,"msg":"portcullis started"/);
+    assert.doesNotMatch(second.stdout(), /node was started without these flags/);
     // Both threads serve the port: every fetch works, whichever thread the kernel
     // picks (8: within the plan's 10 requests/s).
     for (let i = 0; i < 8; i++) {

@@ -1,9 +1,11 @@
-// `portcullis up` as a child process (src/main.ts under this Node) with a
-// clean environment: only what the caller gives plus PATH. Output (stdout and
-// stderr) is collected for failure messages. Every child started here is
-// SIGKILLed if the test process exits without stopping it.
+// `portcullis up` as a child process (src/main.ts under this Node, with the
+// heap flags of npm start) with a clean environment: only what the caller
+// gives plus PATH. Output (stdout and stderr) is collected for failure
+// messages. Every child started here is SIGKILLed if the test process exits
+// without stopping it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import { HEAP_FLAGS } from '../../src/heap.ts';
 import { MAIN } from '../cli/run.ts';
 
 export interface UpChild {
@@ -21,7 +23,8 @@ process.once('exit', () => {
 
 /** Spawns `portcullis up` (or other `args`) without waiting for anything. */
 export function spawnUp(env: Record<string, string>, args: string[] = ['up']): UpChild {
-  const proc = spawn(process.execPath, [MAIN, ...args], {
+  // with the heap flags, as `npm start` and the portcullis command run it
+  const proc = spawn(process.execPath, [...HEAP_FLAGS, MAIN, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
