@@ -36,6 +36,12 @@ test('gateway threads: 1 by default, a number up to 64 or auto (one per core)', 
   );
 });
 
+test('handshakes per address: 256 by default, 0 turns the cap off', () => {
+  assert.equal(loadConfig({}).gateway.handshakesPerIp, 256);
+  assert.equal(loadConfig({ PORTCULLIS_HANDSHAKES_PER_IP: '0' }).gateway.handshakesPerIp, 0);
+  assert.equal(loadConfig({}, { 'handshakes-per-ip': '1000' }).gateway.handshakesPerIp, 1000);
+});
+
 test('flags override the environment', () => {
   const c = loadConfig({ PORTCULLIS_API_PORT: '9000' }, { 'api-port': '9100', ports: '5000-5010' });
   assert.equal(c.api.port, 9100);
@@ -65,6 +71,8 @@ test('bad values name the variable and what is expected', () => {
     ],
     [{ PORTCULLIS_GATEWAY_THREADS: '65' }, /PORTCULLIS_GATEWAY_THREADS: expected a number of threads/],
     [{ PORTCULLIS_GATEWAY_THREADS: 'many' }, /PORTCULLIS_GATEWAY_THREADS: expected a number of threads/],
+    [{ PORTCULLIS_HANDSHAKES_PER_IP: '-1' }, /PORTCULLIS_HANDSHAKES_PER_IP: expected a whole number/],
+    [{ PORTCULLIS_HANDSHAKES_PER_IP: '2.5' }, /PORTCULLIS_HANDSHAKES_PER_IP: expected a whole number/],
   ];
   for (const [env, re] of cases)
     assert.throws(

@@ -129,6 +129,11 @@ const schema = z.object({
   PORTCULLIS_CONNECT_TIMEOUT: duration('10s', true),
   PORTCULLIS_IDLE_TIMEOUT: duration('5m', true),
   PORTCULLIS_HEADER_TIMEOUT: duration('10s', true),
+  PORTCULLIS_HANDSHAKES_PER_IP: z.coerce
+    .number({ error: 'expected a whole number of connections (0: no cap)' })
+    .int('expected a whole number of connections (0: no cap)')
+    .min(0, 'expected a whole number of connections (0: no cap)')
+    .default(256),
   PORTCULLIS_DRAIN_TIMEOUT: duration('10s', true),
   DATABASE_URL: z
     .string()
@@ -156,6 +161,8 @@ export interface Config {
     connectTimeoutSec: number;
     idleTimeoutSec: number;
     headerTimeoutSec: number;
+    /** connections from one address in handshake at once, per gateway thread (0: no cap) */
+    handshakesPerIp: number;
     drainTimeoutSec: number;
     /** threads serving the ports, the main thread included (1: no worker threads) */
     threads: number;
@@ -239,6 +246,7 @@ export function loadConfig(
       connectTimeoutSec: e.PORTCULLIS_CONNECT_TIMEOUT,
       idleTimeoutSec: e.PORTCULLIS_IDLE_TIMEOUT,
       headerTimeoutSec: e.PORTCULLIS_HEADER_TIMEOUT,
+      handshakesPerIp: e.PORTCULLIS_HANDSHAKES_PER_IP,
       drainTimeoutSec: e.PORTCULLIS_DRAIN_TIMEOUT,
       threads: e.PORTCULLIS_GATEWAY_THREADS,
     },

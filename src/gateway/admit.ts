@@ -92,6 +92,8 @@ export async function admit(
     return 'PC_ERR_INTERNAL';
   }
   const conn = g.registry.open(policy, client, port, target, '');
+  // Admitted: the plan's caps hold it from here, not the handshake cap.
+  g.handshakes.leave(client);
   g.limits.attach(conn);
   client.once('close', () => g.registry.close(conn));
   return conn;

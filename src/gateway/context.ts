@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { LiveState } from '../live/live.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { EgressGuard } from './egress.ts';
+import type { Handshakes } from './limits/handshakes.ts';
 import type { Limits } from './limits/index.ts';
 import type { PolicyCache } from './policy-cache.ts';
 import type { Registry } from './registry.ts';
@@ -34,6 +35,8 @@ export interface GatewayContext {
   connectTimeoutMs: number;
   /** every accepted client socket until it closes (admitted or not), for stop() and leak checks */
   sockets: Set<net.Socket>;
+  /** client sockets per address not yet admitted, capped (limits/handshakes.ts) */
+  handshakes: Handshakes;
 }
 
 /** Ends a client with a last reply, then drops it even if the client never closes its side. */

@@ -14,6 +14,7 @@ import { authRule, createAuthGuard } from '../security/auth-guard.ts';
 import type { GatewayContext } from './context.ts';
 import { createEgressGuard } from './egress.ts';
 import { createHealthChecker } from './health.ts';
+import { createHandshakes } from './limits/handshakes.ts';
 import { createLimits } from './limits/index.ts';
 import type { IpSlots } from './limits/ip-slots.ts';
 import { createPolicyCache } from './policy-cache.ts';
@@ -63,6 +64,10 @@ export function createGatewayCore(o: CoreOptions): GatewayCore {
   const now = o.now ?? Date.now;
   const gw = config.gateway;
   const policies = createPolicyCache({ source });
+  const whitelisted = (ip: string): boolean => {
+    const a = parseIp(ip);
+    return a !== null && policies.byIp(a) !== undefined;
+  };
   const upstreams = createUpstreamTable();
   const strike = createStrikeWatcher({
     live,
@@ -79,10 +84,7 @@ export function createGatewayCore(o: CoreOptions): GatewayCore {
     now,
     // A whitelisted address is vouched for by the operator: never refused for
     // failures counted against it (its IP-authenticated access never is).
-    exempt: (ip) => {
-      const a = parseIp(ip);
-      return a !== null && policies.byIp(a) !== undefined;
-    },
+    exempt: whitelisted,
   });
   const registry = createRegistry({
     live,
@@ -122,6 +124,7 @@ export function createGatewayCore(o: CoreOptions): GatewayCore {
     idleTimeoutMs: gw.idleTimeoutSec * 1000,
     connectTimeoutMs: gw.connectTimeoutSec * 1000,
     sockets,
+    handshakes: createHandshakes({ max: gw.handshakesPerIp, exempt: whitelisted, log, now }),
   };
   const pool = createPortPool({ host: gw.host, log, onConnection: (s, port) => onConnection(g, s, port) });
   const onRound = o.health?.onRound;

@@ -190,10 +190,15 @@ export function curl(args: string[]): Promise<CurlResult> {
   });
 }
 
-/** Raw socket exchange: connect, send, collect until the peer closes (or `ms`). */
-export function rawExchange(port: number, chunks: (Buffer | string)[], ms = 3000): Promise<Buffer> {
+/** Raw socket exchange: connect (from `localAddress`, a loopback address, when given), send, collect until the peer closes (or `ms`). */
+export function rawExchange(
+  port: number,
+  chunks: (Buffer | string)[],
+  ms = 3000,
+  localAddress?: string,
+): Promise<Buffer> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect({ port, host: '127.0.0.1', localAddress });
     const parts: Buffer[] = [];
     s.on('data', (d) => parts.push(d));
     s.on('error', () => {});

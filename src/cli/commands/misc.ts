@@ -81,6 +81,11 @@ export const UP_FLAGS: Record<string, FlagSpec> = {
     value: 'DURATION',
     help: 'time allowed for request headers (default 10s)',
   },
+  'handshakes-per-ip': {
+    kind: 'string',
+    value: 'N',
+    help: 'connections one address may have open before it authenticates, per gateway thread (default 256; 0: no cap)',
+  },
   'drain-timeout': {
     kind: 'string',
     value: 'DURATION',
