@@ -28,6 +28,7 @@ import { connectionRoutes } from './routes/connections.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { healthRoutes, internalRoutes } from './routes/health.ts';
+import { lockoutRoutes } from './routes/lockouts.ts';
 import { meRoutes } from './routes/me.ts';
 import { planRoutes } from './routes/plans.ts';
 import { portalRoutes } from './routes/portal.ts';
@@ -155,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await customerRoutes(s, d);
       await upstreamRoutes(s, d);
       await tokenRoutes(s, d);
+      await lockoutRoutes(s, d);
       await connectionRoutes(s, d);
       await consoleRoutes(s, d);
     },

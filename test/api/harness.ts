@@ -52,6 +52,8 @@ export interface StartOpts {
   gatewayConnections?: GatewayConnections;
   /** the built web console to serve at / (default web/dist) */
   webDir?: string;
+  /** run over this live state (not closed by close()), e.g. one a gateway shares */
+  live?: LiveState;
 }
 
 export async function startApi(opts: StartOpts = {}): Promise<Api> {
@@ -63,10 +65,12 @@ export async function startApi(opts: StartOpts = {}): Promise<Api> {
     ...opts.env,
   });
   const store = opts.store ?? (await openTestStore());
-  const live = await createLive({
-    redisUrl: REDIS_URL,
-    prefix: `pc-test-${randomBytes(4).toString('hex')}:`,
-  });
+  const live =
+    opts.live ??
+    (await createLive({
+      redisUrl: REDIS_URL,
+      prefix: `pc-test-${randomBytes(4).toString('hex')}:`,
+    }));
   const log = pino({ level: 'silent' });
   const cipher = createCipher(randomBytes(32));
   const app = await buildApp({
@@ -121,7 +125,7 @@ export async function startApi(opts: StartOpts = {}): Promise<Api> {
     req,
     async close() {
       await app.close();
-      await live.close();
+      if (!opts.live) await live.close();
       if (!opts.store) await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

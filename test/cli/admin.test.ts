@@ -299,6 +299,31 @@ test('unknown commands and flags exit 2 with the nearest suggestion; --help exit
   assert.match(help.stdout, /Examples:\n {2}portcullis ban alice --for 1h/);
 });
 
+test('lockouts lists credential lock-outs; unlock-address lifts one', async () => {
+  const none = await run('lockouts');
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /no credential lock-outs in force/);
+  // Ten wrong admin tokens from one address lock it (the default rule).
+  for (let i = 0; i < 10; i++)
+    await api.req('GET', '/api/v1/plans', { token: `pca_wrong_${i}`, ip: '192.0.2.77' });
+  const list = await run('lockouts');
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /SCOPE +KEY +UNTIL/);
+  assert.match(list.stdout, /address +192\.0\.2\.77 +\d{4}-/);
+  assert.equal((await json('lockouts'))[0].key, '192.0.2.77');
+
+  const lift = await run('unlock-address', '192.0.2.77');
+  assert.equal(lift.code, 0, lift.stderr);
+  assert.match(lift.stdout, /unlocked 192\.0\.2\.77 \(locked until /);
+  assert.equal((await api.req('GET', '/api/v1/plans', { ip: '192.0.2.77' })).status, 200);
+  const again = await run('unlock-address', '192.0.2.77');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /no credential lock-out in force for 192\.0\.2\.77/);
+  const bad = await run('unlock-address', 'localhost');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /not an IP address/);
+});
+
 test('unlock lifts a strike lock-out; connections says when no gateway runs in the API process', async () => {
   assert.equal((await run('customer', 'add', 'judy', '--plan', 'Pro')).code, 0);
   const c = await json('customer', 'show', 'judy');

@@ -122,6 +122,62 @@ describe('API: credential lock-out (defaults: 10 distinct failures)', () => {
     );
   });
 
+  it("GET /lockouts lists lock-outs in force; POST /lockouts/lift lifts an address's (IPv6: its /64)", async () => {
+    const list = await api.req('GET', '/api/v1/lockouts');
+    assert.equal(list.status, 200, list.body);
+    const keys = (list.json as { scope: string; key: string; until: string }[]).map(
+      (l) => `${l.scope} ${l.key}`,
+    );
+    assert.ok(keys.includes('address 192.0.2.1'), keys.join(', '));
+    assert.ok(keys.includes('username nobody'), keys.join(', '));
+    assert.ok(!keys.includes('username bob'), 'lifted by unlock');
+
+    assert.equal(sig(await api.req('GET', '/api/v1/plans', { ip: '192.0.2.1' })), '429 PC_ERR_AUTH_LOCKED');
+    const lift = await api.req('POST', '/api/v1/lockouts/lift', { body: { address: '192.0.2.1' } });
+    assert.equal(lift.status, 200, lift.body);
+    assert.equal(lift.json.scope, 'address');
+    assert.equal(lift.json.key, '192.0.2.1');
+    assert.equal(
+      (await api.req('GET', '/api/v1/plans', { ip: '192.0.2.1' })).status,
+      200,
+      'the address works again',
+    );
+    assert.equal(
+      sig(await api.req('POST', '/api/v1/lockouts/lift', { body: { address: '192.0.2.1' } })),
+      '404 PC_ERR_NOT_FOUND',
+      'nothing left to lift',
+    );
+    assert.equal(
+      sig(await api.req('POST', '/api/v1/lockouts/lift', { body: { address: 'not-an-ip' } })),
+      '400 PC_ERR_VALIDATION',
+    );
+
+    for (let i = 0; i < 10; i++)
+      await api.req('GET', '/api/v1/plans', { token: `pca_v6_${i}`, ip: '2001:db8:5::1' });
+    assert.equal(
+      sig(await api.req('GET', '/api/v1/plans', { ip: '2001:db8:5::1' })),
+      '429 PC_ERR_AUTH_LOCKED',
+    );
+    const v6 = await api.req('POST', '/api/v1/lockouts/lift', { body: { address: '2001:db8:5::beef' } });
+    assert.equal(v6.status, 200, v6.body);
+    assert.equal(v6.json.key, '2001:db8:5::/64', 'another address of the same /64 names the lock-out');
+    assert.equal((await api.req('GET', '/api/v1/plans', { ip: '2001:db8:5::1' })).status, 200);
+
+    const read = await api.req('POST', '/api/v1/tokens', { body: { name: 'viewer', scopes: ['read'] } });
+    assert.equal(read.status, 201, read.body);
+    assert.equal((await api.req('GET', '/api/v1/lockouts', { token: read.json.token })).status, 200);
+    assert.equal(
+      (
+        await api.req('POST', '/api/v1/lockouts/lift', {
+          token: read.json.token,
+          body: { address: '192.0.2.4' },
+        })
+      ).status,
+      403,
+      'a read token cannot lift',
+    );
+  });
+
   it('lock-outs are security events with the client address', async () => {
     await api.app.close(); // writes what the recorder holds
     const rows = await api.store.db.select().from(securityEvents);

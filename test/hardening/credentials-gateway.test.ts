@@ -16,6 +16,7 @@ import { createMemoryLive } from '../../src/live/memory.ts';
 import { createRedisLive } from '../../src/live/redis.ts';
 import { customers, plans, securityEvents, upstreams } from '../../src/store/schema.ts';
 import { createCipher, hashPassword } from '../../src/store/secrets.ts';
+import { startApi } from '../api/harness.ts';
 import { curl, type Harness, startHarness } from '../gateway/harness.ts';
 import { ORIGIN_BODY, type Origin, startOrigin } from '../helpers/origin.ts';
 import { freePort } from '../helpers/peers.ts';
@@ -324,6 +325,32 @@ describe('gateway: lock-outs are shared by gateway processes', () => {
         '429 PC_ERR_AUTH_LOCKED',
         `the username from another address, on ${gw}`,
       );
+    }
+  });
+
+  test('the API lifts the address and the username lock-out on both gateways', async () => {
+    // The API as a third process: the same store, its own live-state connection.
+    const api = await startApi({ store, live: await openLive() });
+    try {
+      const target = `${origin.url}/`;
+      const lift = await api.req('POST', '/api/v1/lockouts/lift', { body: { address: '127.0.0.50' } });
+      assert.equal(lift.status, 200, lift.body);
+      const left = (await api.req('GET', '/api/v1/lockouts')).json as { scope: string; key: string }[];
+      assert.deepEqual(
+        left.map((l) => `${l.scope} ${l.key}`),
+        ['username frank'],
+        'the username lock-out stays until unlock',
+      );
+      assert.equal((await api.req('POST', '/api/v1/customers/frank/unlock', { body: {} })).status, 200);
+      for (const gw of ['127.0.0.1', '127.0.0.2']) {
+        const deadline = Date.now() + 2000;
+        let r = await viaHttp(port, '127.0.0.50', target, ['frank', 'frank-pw'], gw);
+        while (r.status !== 200 && Date.now() < deadline)
+          r = await viaHttp(port, '127.0.0.50', target, ['frank', 'frank-pw'], gw);
+        assert.equal(r.status, 200, `the right password from the address, on ${gw}: ${sig(r)}`);
+      }
+    } finally {
+      await api.close();
     }
   });
 });

@@ -1,4 +1,5 @@
-// usage, kick, ban, unban, unlock, connections: day-to-day operations.
+// usage, kick, ban, unban, unlock, lockouts, unlock-address, connections:
+// day-to-day operations.
 import * as f from '../format.ts';
 import { keyValues, table } from '../output.ts';
 import type { Command } from '../spec.ts';
@@ -104,6 +105,35 @@ export const opsCommands: Command[] = [
       const r = await api.request('POST', `${user(args[0])}/unlock`, { json: {} });
       if (json) return out.json(r ?? {});
       out.print(`unlocked ${args[0]}`);
+    },
+  },
+  {
+    name: 'lockouts',
+    summary: 'credential lock-outs in force, of addresses and usernames (docs/security.md)',
+    examples: ['portcullis lockouts'],
+    async run({ json, out, api }) {
+      const r = await api.request<{ scope: string; key: string; until: string }[]>('GET', '/api/v1/lockouts');
+      if (json) return out.json(r);
+      if (r.length === 0) return out.print('no credential lock-outs in force');
+      out.print(
+        table(
+          ['SCOPE', 'KEY', 'UNTIL'],
+          r.map((l) => [l.scope, l.key, f.time(l.until)]),
+        ),
+      );
+    },
+  },
+  {
+    name: 'unlock-address',
+    summary: "lift an address's credential lock-out before it ends (an IPv6 address: its /64)",
+    args: [{ name: 'ADDRESS', help: 'the client IP address' }],
+    examples: ['portcullis unlock-address 203.0.113.7'],
+    async run({ args, json, out, api }) {
+      const r = await api.request<{ key: string; until: string }>('POST', '/api/v1/lockouts/lift', {
+        json: { address: args[0] },
+      });
+      if (json) return out.json(r);
+      out.print(`unlocked ${r.key} (locked until ${f.time(r.until)})`);
     },
   },
   {
