@@ -238,6 +238,21 @@ describe('web console in Chromium', () => {
     await shot(admin, '07-connections');
   });
 
+  it('lock-outs: an address locked by failed sign-ins is listed and lifted', async () => {
+    // Ten wrong admin tokens from one address lock it (the default rule).
+    for (let i = 0; i < 10; i++)
+      await api.req('GET', '/api/v1/plans', { token: `pca_wrong_${i}`, ip: '198.51.100.7' });
+    assert.equal((await api.req('GET', '/api/v1/plans', { ip: '198.51.100.7' })).status, 429);
+    await go('Lock-outs');
+    const row = admin.getByRole('row').filter({ hasText: '198.51.100.7' });
+    await row.getByRole('cell', { name: 'address', exact: true }).waitFor();
+    await shot(admin, '07b-lockouts');
+    await row.getByRole('button', { name: 'Lift' }).click();
+    await text(admin, 'Lock-out of 198.51.100.7 lifted.');
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await api.req('GET', '/api/v1/plans', { ip: '198.51.100.7' })).status, 200);
+  });
+
   it('audit log lists what the admin did', async () => {
     await go('Audit log');
     for (const action of [
@@ -246,6 +261,7 @@ describe('web console in Chromium', () => {
       'customer.create',
       'customer.ip.add',
       'connection.kick',
+      'lockout.lift',
     ])
       await admin.getByRole('cell', { name: action, exact: true }).first().waitFor();
     await shot(admin, '08-audit');

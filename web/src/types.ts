@@ -76,6 +76,13 @@ export interface Connection {
   since: string;
 }
 
+export interface Lockout {
+  scope: 'address' | 'username';
+  /** an IPv4 address, an IPv6 /64, or a username */
+  key: string;
+  until: string;
+}
+
 export interface AuditEvent {
   id: number;
   at: string;

@@ -8,6 +8,7 @@ import { Audit } from './Audit.tsx';
 import { Connections } from './Connections.tsx';
 import { CustomerDetail } from './CustomerDetail.tsx';
 import { Customers } from './Customers.tsx';
+import { Lockouts } from './Lockouts.tsx';
 import { Overview } from './Overview.tsx';
 import { Plans } from './Plans.tsx';
 import { Ports } from './Ports.tsx';
@@ -20,6 +21,7 @@ const NAV = [
   ['/admin/plans', 'Plans'],
   ['/admin/ports', 'Upstreams & ports'],
   ['/admin/connections', 'Connections'],
+  ['/admin/lockouts', 'Lock-outs'],
   ['/admin/audit', 'Audit log'],
 ] as const;
 
@@ -97,6 +99,7 @@ export function AdminApp({ path }: { path: string }) {
   else if (path === '/admin/plans') page = <Plans {...props} />;
   else if (path === '/admin/ports') page = <Ports {...props} />;
   else if (path === '/admin/connections') page = <Connections {...props} />;
+  else if (path === '/admin/lockouts') page = <Lockouts {...props} />;
   else if (path === '/admin/audit') page = <Audit {...props} />;
   else page = <Overview {...props} />;
   const active = (to: string) =>
