@@ -7,7 +7,7 @@ const root = new URL('../', import.meta.url);
 
 test('fixedSemiSpaceMb: fixed only when minimum and maximum are given and equal', () => {
   assert.equal(fixedSemiSpaceMb([...HEAP_FLAGS]), SEMI_SPACE_MB);
-  assert.equal(fixedSemiSpaceMb(['--min_semi_space_size', '32', '--max-semi-space-size=32']), 32);
+  assert.equal(fixedSemiSpaceMb(['--min_semi_space_size=32', '--max-semi-space-size=32']), 32);
   assert.equal(fixedSemiSpaceMb(['--expose-gc', '--min-semi-space-size=8', '--max-semi-space-size=8']), 8);
   assert.equal(fixedSemiSpaceMb([]), undefined);
   assert.equal(fixedSemiSpaceMb(['--max-semi-space-size=16']), undefined);

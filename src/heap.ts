@@ -22,16 +22,14 @@ export const HEAP_FLAGS: readonly string[] = [
 /**
  * The semi-space size (MB) this process was started with when its young
  * generation is fixed (minimum and maximum given and equal), else undefined.
- * V8 accepts `_` for `-` in flag names and the value after `=` or as the next
- * argument; the last occurrence wins.
+ * V8 takes these flags as `--flag=N` only (Node refuses `--flag N`), with `_`
+ * or `-` in the name; the last occurrence wins.
  */
 export function fixedSemiSpaceMb(execArgv: readonly string[] = process.execArgv): number | undefined {
   const seen: Record<string, number> = {};
-  for (let i = 0; i < execArgv.length; i++) {
-    const m = /^--(min|max)[-_]semi[-_]space[-_]size(?:=(.*))?$/.exec(execArgv[i]);
-    if (!m) continue;
-    const value = m[2] ?? execArgv[++i];
-    seen[m[1]] = Number(value);
+  for (const arg of execArgv) {
+    const m = /^--(min|max)[-_]semi[-_]space[-_]size=(.*)$/.exec(arg);
+    if (m) seen[m[1]] = Number(m[2]);
   }
   const { min, max } = seen;
   return min !== undefined && min === max && Number.isInteger(min) && min > 0 ? min : undefined;
