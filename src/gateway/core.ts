@@ -161,6 +161,13 @@ export function createGatewayCore(o: CoreOptions): GatewayCore {
     if (n > 0) log.info({ customerId, closed: n, code }, 'connections closed after a policy change');
   }
 
+  /** Runs `fn` after the queued event reloads, and the next ones after it; its failure is the caller's. */
+  function inQueue(fn: () => Promise<void>): Promise<void> {
+    const done = queue.then(fn);
+    queue = done.catch(() => {});
+    return done;
+  }
+
   function onEvent(ev: LiveEvent): void {
     // Kicks act at once: they must not wait behind a slow reload.
     if (ev.type === 'kick') {
@@ -185,10 +192,13 @@ export function createGatewayCore(o: CoreOptions): GatewayCore {
 
   return {
     async start() {
-      await policies.loadAll();
-      await authGuard.start();
+      // Subscribed before the store is read: an event published while the
+      // policies load waits in the queue and applies after the load, instead
+      // of falling between the read and the subscription.
       unsubscribe = live.subscribe(onEvent);
-      await reloadUpstreams();
+      await inQueue(() => policies.loadAll());
+      await authGuard.start();
+      await inQueue(reloadUpstreams);
       health?.start();
       log.info({ ports: upstreams.ports().size, customers: policies.size }, 'gateway started');
     },
@@ -214,8 +224,12 @@ export function createGatewayCore(o: CoreOptions): GatewayCore {
     },
     status: () => pool.status(),
     async reload() {
-      await policies.loadAll();
-      await reloadUpstreams();
+      // In the event queue too, so a full read never lands after (and
+      // overwrites) a newer event's reload.
+      await inQueue(async () => {
+        await policies.loadAll();
+        await reloadUpstreams();
+      });
     },
     connections: () => registry.list(),
     checkHealth: async () => {
