@@ -181,6 +181,37 @@ describe('credential lock-out rules', () => {
     await b.close();
     await live.close();
   });
+
+  it('a lift published while a starting process loads the lock-outs is not undone by the load', async () => {
+    const live = createMemoryLive({ now: () => Date.UTC(2030, 0, 1), sweepMs: 0 });
+    const a = setup({ live });
+    await a.guard.start();
+    await fail(a.guard, '192.0.2.18', null, 3);
+    // b reads the lock-outs in force (the address is in that read), and the
+    // read is held until the lift has arrived, as a slow Redis answer would be.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: LiveState = {
+      ...live,
+      async authLocks() {
+        const read = await live.authLocks();
+        await gate;
+        return read;
+      },
+    };
+    const b = setup({ live: slow });
+    const starting = b.guard.start();
+    await a.guard.unlock('ip:192.0.2.18');
+    release();
+    await starting;
+    assert.equal(b.guard.locked('192.0.2.18', null), 0, 'the lift wins over the older read');
+    assert.equal(a.guard.locked('192.0.2.18', null), 0);
+    await a.close();
+    await b.close();
+    await live.close();
+  });
 });
 
 describe('security events in the store', () => {

@@ -236,13 +236,20 @@ export function createAuthGuard(o: AuthGuardOptions): AuthGuard {
     enabled,
     async start() {
       if (!enabled) return;
+      // Keys an event set or lifted while the read below was under way: the
+      // event is newer than the read, so the read must not undo it.
+      let newer: Set<string> | null = new Set();
       unsubscribe = live.subscribe((e) => {
-        if (e.type === 'auth-lock') install(e.key, e.until);
+        if (e.type !== 'auth-lock') return;
+        install(e.key, e.until);
+        newer?.add(e.key);
       });
       try {
-        for (const [key, until] of await live.authLocks()) install(key, until);
+        for (const [key, until] of await live.authLocks()) if (!newer.has(key)) install(key, until);
       } catch (err) {
         log.warn({ err }, 'credential lock-outs in force could not be loaded; following new ones');
+      } finally {
+        newer = null;
       }
     },
     locked(ip, username) {
