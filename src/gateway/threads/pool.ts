@@ -1,7 +1,8 @@
 // The main thread's side of the gateway worker threads: starts them, answers
 // their calls (live state, store reads, per-IP counts), passes them live
 // events and health results, asks them for the live view, stops them with the
-// gateway, and replaces one that dies.
+// gateway, and replaces one that dies (after 1 s, backing off to a minute
+// while replacements keep dying or failing to start).
 //
 // What a dead thread held is given back here: the thread slots it took and
 // the per-IP slots, so a crash cannot leave a customer locked at its cap.
@@ -18,7 +19,20 @@ import type { Heap } from './heap.ts';
 import type { WorkerData } from './worker.ts';
 
 const RESPAWN_MS = 1000;
+const RESPAWN_MAX_MS = 60_000;
+/** A thread that ran this long before it died starts the back-off afresh. */
+const STABLE_MS = 30_000;
 const CENSUS_TIMEOUT_MS = 2000;
+
+/**
+ * How long to wait before starting a thread again: 1 s after a thread that
+ * ran for a while, doubling up to a minute while it keeps dying young or
+ * failing to start, so a crash loop costs a log line a minute, not a second.
+ */
+export function respawnDelay(previousMs: number | undefined, ranMs: number): number {
+  if (previousMs === undefined || ranMs >= STABLE_MS) return RESPAWN_MS;
+  return Math.min(previousMs * 2, RESPAWN_MAX_MS);
+}
 
 export interface Census {
   connections: ConnInfo[];
@@ -77,6 +91,8 @@ export function createWorkerPool(o: {
   let offEvents: (() => void) | null = null;
   let offReset: (() => void) | null = null;
   const respawns = new Set<NodeJS.Timeout>();
+  /** the last respawn delay per thread number, for the back-off */
+  const delays = new Map<number, number>();
 
   function handlers(t: Thread, ready: (err: string | null) => void): Handlers {
     const h: Handlers = {
@@ -150,6 +166,7 @@ export function createWorkerPool(o: {
       health: o.healthNow(),
     };
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: data });
+    const startedAt = Date.now();
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const t: Thread = {
@@ -190,15 +207,26 @@ export function createWorkerPool(o: {
           return;
         }
         if (was === 'stopping' || stopping) return;
-        log.error({ thread: n, code, respawnInMs: RESPAWN_MS }, 'gateway thread exited; starting a new one');
-        const timer = setTimeout(() => {
-          respawns.delete(timer);
-          if (!stopping)
-            spawn(n).catch((err) => log.error({ err, thread: n }, 'gateway thread could not be restarted'));
-        }, RESPAWN_MS);
-        respawns.add(timer);
+        const delay = respawnDelay(delays.get(n), Date.now() - startedAt);
+        log.error({ thread: n, code, respawnInMs: delay }, 'gateway thread exited; starting a new one');
+        respawnLater(n, delay);
       });
     });
+  }
+
+  /** Starts thread `n` after `delay`; a start that fails is tried again, later each time. */
+  function respawnLater(n: number, delay: number): void {
+    delays.set(n, delay);
+    const timer = setTimeout(() => {
+      respawns.delete(timer);
+      if (stopping) return;
+      spawn(n).catch((err) => {
+        const next = respawnDelay(delay, 0);
+        log.error({ err, thread: n, retryInMs: next }, 'gateway thread could not be restarted');
+        respawnLater(n, next);
+      });
+    }, delay);
+    respawns.add(timer);
   }
 
   function broadcast(method: string, args: unknown[]): void {
