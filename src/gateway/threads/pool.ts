@@ -216,6 +216,8 @@ export function createWorkerPool(o: {
 
   /** Starts thread `n` after `delay`; a start that fails is tried again, later each time. */
   function respawnLater(n: number, delay: number): void {
+    // Stopping: no timer may keep the process alive.
+    if (stopping) return;
     delays.set(n, delay);
     const timer = setTimeout(() => {
       respawns.delete(timer);
