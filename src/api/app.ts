@@ -120,10 +120,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     changes: createChangeFeed(deps.live),
   };
   // Before the routes: a locked-out attempt is refused before any auth hook looks at it.
-  await registerAuthLockout(app, { ...ctx, log: deps.log });
+  const authGuard = await registerAuthLockout(app, { ...ctx, log: deps.log });
   const d: RouteDeps = {
     ctx,
     log: deps.log,
+    authGuard,
     plans: createPlanService(ctx),
     customers: createCustomerService(ctx),
     upstreams: createUpstreamService(ctx),

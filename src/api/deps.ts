@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ConnInfo } from '../domain/connection.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
 import type { createAdminAuth, createCustomerAuth } from './plugins/auth.ts';
 import type { ServiceContext } from './services/context.ts';
 import type { CustomerService } from './services/customers.ts';
@@ -22,6 +23,8 @@ export interface RouteDeps {
   customers: CustomerService;
   upstreams: UpstreamService;
   usage: UsageService;
+  /** this process's credential lock-out guard: unlock() lifts a lock-out here at once and everywhere */
+  authGuard: AuthGuard;
   adminAuth: ReturnType<typeof createAdminAuth>;
   customerAuth: ReturnType<typeof createCustomerAuth>;
   gatewayStatus?: GatewayStatus;

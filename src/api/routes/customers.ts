@@ -258,9 +258,7 @@ export async function customerRoutes(app: FastifyInstance, d: RouteDeps) {
       const was = await d.ctx.live.lockedUntil(c.customer.id);
       await d.ctx.live.setLockout(c.customer.id, 0);
       // The username's credential lock-out (security/auth-guard.ts) goes too, on every process.
-      const key = `u:${c.customer.username}`;
-      await d.ctx.live.clearAuthLock(key);
-      await d.ctx.changes.publish({ type: 'auth-lock', key, until: 0 });
+      await d.authGuard.unlock(`u:${c.customer.username}`);
       await d.audit(request, 'customer.unlock', request.params.username, {
         lockedUntil: was > 0 ? new Date(was).toISOString() : null,
       });

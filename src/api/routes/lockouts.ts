@@ -39,7 +39,7 @@ const liftBody = {
 const SCOPES: Record<string, 'address' | 'username'> = { ip: 'address', u: 'username' };
 
 export async function lockoutRoutes(app: FastifyInstance, d: RouteDeps) {
-  const { live, changes, now } = d.ctx;
+  const { live, now } = d.ctx;
 
   app.get(
     '/lockouts',
@@ -86,9 +86,8 @@ export async function lockoutRoutes(app: FastifyInstance, d: RouteDeps) {
       const until = (await live.authLocks()).get(key) ?? 0;
       if (until <= now())
         throw new PcError('PC_ERR_NOT_FOUND', `no credential lock-out in force for ${text}`);
-      await live.clearAuthLock(key);
-      // Every process (gateway threads included) drops its copy of the lock-out.
-      await changes.publish({ type: 'auth-lock', key, until: 0 });
+      // Here at once, and on every other process (gateway threads included).
+      await d.authGuard.unlock(key);
       const view = { scope: 'address', key: text, until: new Date(until).toISOString() };
       await d.audit(request, 'lockout.lift', text, { until: view.until });
       return view;
