@@ -8,9 +8,8 @@
 //
 //   node bench/flags-cost.ts ROUNDS THREADS 'FLAGS A' 'FLAGS B' ...
 //   node bench/flags-cost.ts 8 2 '' '--min-semi-space-size=0 --max-semi-space-size=0'
-import { readFileSync } from 'node:fs';
 import { startNginx } from '../test/helpers/peers.ts';
-import { buildLoadGenerator, tunnelRate, wrkForward } from './lib/load.ts';
+import { buildLoadGenerator, treeCpu, tunnelRate, wrkForward } from './lib/load.ts';
 import { capTimeWait } from './lib/time-wait.ts';
 import { startPortcullis } from './portcullis.ts';
 
@@ -22,11 +21,6 @@ if (!rounds || !threads || variants.length === 0) {
 const auth = { user: 'bench', pass: 'bench-pass.1' };
 const WARM_UP = 2;
 
-/** user + system clock ticks of one process and its threads (USER_HZ = 100) */
-function ticks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 const median = (x: number[]) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];
 
 const cap = capTimeWait(4096);
@@ -49,17 +43,17 @@ try {
     const parts = [];
     for (const g of gateways) {
       const tunnel = { proxyPort: g.pc.port, targetPort: origin.port, auth, seconds: 3, conns: 50 };
-      const t0 = ticks(g.pc.pid);
+      const t0 = treeCpu(g.pc.pid);
       const socks = await tunnelRate({ ...tunnel, mode: 'socks5' });
-      const t1 = ticks(g.pc.pid);
+      const t1 = treeCpu(g.pc.pid);
       const connect = await tunnelRate({ ...tunnel, mode: 'connect', get: '/1k' });
-      const t2 = ticks(g.pc.pid);
+      const t2 = treeCpu(g.pc.pid);
       const fwd = await wrkForward({
         ...tunnel,
         targetUrl: `http://127.0.0.1:${origin.port}/1k`,
         threads: 1,
       });
-      const us = (t: number, rate: number) => Math.round((t * 10_000) / (rate * tunnel.seconds));
+      const us = (cpuSec: number, rate: number) => Math.round((cpuSec * 1e6) / (rate * tunnel.seconds));
       parts.push(
         `[${g.name}] SOCKS5 ${Math.round(socks.rate)}/s ${us(t1 - t0, socks.rate)} µs, ` +
           `CONNECT + GET ${Math.round(connect.rate)}/s ${us(t2 - t1, connect.rate)} µs, forward ${Math.round(fwd.rate)}/s` +
