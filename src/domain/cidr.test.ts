@@ -30,3 +30,25 @@ test('contains and longest-prefix lookup', () => {
   assert.ok(cidrContains(parseCidr('0.0.0.0/0')!, parseIp('8.8.8.8')!));
   assert.equal(m.size, 3);
 });
+
+test('IPv4 lookups hold across the sign bit and at /0 and /32', () => {
+  // The IPv4 path uses 32-bit number arithmetic: addresses from 128.0.0.0 up
+  // are negative as int32, and must still match their unsigned networks.
+  assert.equal(parseIp('255.255.255.255')!.value, 0xffffffffn);
+  assert.equal(parseIp('0.0.0.0')!.value, 0n);
+  assert.equal(parseIp('192.168.1.10')!.value, 0xc0a8010an);
+  const m = new CidrMap<string>();
+  m.set(parseCidr('192.168.0.0/16')!, 'lan');
+  m.set(parseCidr('240.0.0.0/4')!, 'reserved');
+  m.set(parseCidr('255.255.255.255')!, 'broadcast');
+  assert.equal(m.lookup(parseIp('192.168.200.1')!), 'lan');
+  assert.equal(m.lookup(parseIp('192.169.0.1')!), undefined);
+  assert.equal(m.lookup(parseIp('255.255.255.255')!), 'broadcast');
+  assert.equal(m.lookup(parseIp('255.255.255.254')!), 'reserved');
+  assert.equal(m.lookup(parseIp('128.0.0.1')!), undefined);
+  m.set(parseCidr('0.0.0.0/0')!, 'any');
+  assert.equal(m.lookup(parseIp('128.0.0.1')!), 'any');
+  assert.equal(m.lookup(parseIp('192.168.200.1')!), 'lan');
+  // An IPv4 entry never answers an IPv6 address, nor the reverse.
+  assert.equal(m.lookup(parseIp('2001:db8::1')!), undefined);
+});

@@ -1,6 +1,9 @@
 // IPv4/IPv6 addresses and CIDR blocks as bigints, and a set that answers
 // "which entry contains this address" with at most one Map lookup per prefix
 // length in use: whitelists are compiled once, looked up per connection.
+// IPv4, the common case on the hot path (egress guard, whitelists), is parsed
+// and looked up with number arithmetic and precomputed masks: a profile of
+// SOCKS5 set-ups had the BigInt work at 3% of the gateway's samples.
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface Cidr {
@@ -16,10 +19,22 @@ export interface Ip {
   value: bigint;
 }
 
+/** A dotted quad already validated by isIPv4, as an unsigned 32-bit number; no allocation. */
+function v4ToNumber(text: string): number {
+  let v = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      v = v * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return v * 256 + octet;
+}
+
 function v4ToBig(text: string): bigint {
-  // Per connection (whitelist and egress checks): number arithmetic, one BigInt at the end.
-  const p = text.split('.');
-  return BigInt(((Number(p[0]) << 24) >>> 0) + (Number(p[1]) << 16) + (Number(p[2]) << 8) + Number(p[3]));
+  return BigInt(v4ToNumber(text));
 }
 
 function v6ToBig(text: string): bigint {
@@ -82,9 +97,16 @@ export function formatIp(ip: Ip): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
-function mask(version: 4 | 6, prefix: number): bigint {
-  const bits = version === 4 ? 32 : 128;
+function computeMask(bits: number, prefix: number): bigint {
   return prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
+}
+const MASKS4 = Array.from({ length: 33 }, (_, p) => computeMask(32, p));
+const MASKS6 = Array.from({ length: 129 }, (_, p) => computeMask(128, p));
+/** IPv4 masks as numbers: `(v & MASKS4N[p]) >>> 0` keeps the network unsigned. */
+const MASKS4N = MASKS4.map((m) => Number(m));
+
+function mask(version: 4 | 6, prefix: number): bigint {
+  return version === 4 ? MASKS4[prefix] : MASKS6[prefix];
 }
 
 /** Parses "1.2.3.4", "10.0.0.0/8", "2001:db8::/32". Host bits must be zero. Null when invalid. */
@@ -109,29 +131,48 @@ export function cidrContains(c: Cidr, ip: Ip): boolean {
 
 /** A compiled set of CIDRs, each carrying a value (e.g. the owning customer). */
 export class CidrMap<T> {
-  readonly #v4 = new Map<number, Map<bigint, T>>();
+  // IPv4 networks keyed by number, IPv6 by bigint; one Map per prefix length.
+  readonly #v4 = new Map<number, Map<number, T>>();
   readonly #v6 = new Map<number, Map<bigint, T>>();
   #prefixes4: number[] = [];
   #prefixes6: number[] = [];
 
   set(c: Cidr, value: T): void {
-    const byPrefix = c.version === 4 ? this.#v4 : this.#v6;
-    let m = byPrefix.get(c.prefix);
+    if (c.version === 4) {
+      this.#byPrefix(this.#v4, c.prefix, (list) => {
+        this.#prefixes4 = list;
+      }).set(Number(c.network), value);
+    } else {
+      this.#byPrefix(this.#v6, c.prefix, (list) => {
+        this.#prefixes6 = list;
+      }).set(c.network, value);
+    }
+  }
+
+  #byPrefix<K>(byPrefix: Map<number, Map<K, T>>, prefix: number, setList: (l: number[]) => void): Map<K, T> {
+    let m = byPrefix.get(prefix);
     if (!m) {
       m = new Map();
-      byPrefix.set(c.prefix, m);
+      byPrefix.set(prefix, m);
       // Longest prefix first: the most specific entry wins.
-      const list = [...byPrefix.keys()].sort((a, b) => b - a);
-      if (c.version === 4) this.#prefixes4 = list;
-      else this.#prefixes6 = list;
+      setList([...byPrefix.keys()].sort((a, b) => b - a));
     }
-    m.set(c.network, value);
+    return m;
   }
 
   lookup(ip: Ip): T | undefined {
-    const byPrefix = ip.version === 4 ? this.#v4 : this.#v6;
-    for (const p of ip.version === 4 ? this.#prefixes4 : this.#prefixes6) {
-      const hit = byPrefix.get(p)!.get(ip.value & mask(ip.version, p));
+    if (ip.version === 4) return this.lookup4(Number(ip.value));
+    for (const p of this.#prefixes6) {
+      const hit = this.#v6.get(p)!.get(ip.value & MASKS6[p]);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  /** lookup() for an IPv4 address as an unsigned 32-bit number. */
+  lookup4(v: number): T | undefined {
+    for (const p of this.#prefixes4) {
+      const hit = this.#v4.get(p)!.get((v & MASKS4N[p]) >>> 0);
       if (hit !== undefined) return hit;
     }
     return undefined;
