@@ -33,6 +33,25 @@ export interface MemoryLive extends LiveState {
   readonly degraded: false;
 }
 
+/**
+ * A memory live state's customer lock-outs, for the gateway's worker threads:
+ * they mirror them (threads/pool.ts sends the snapshot and every change), so
+ * an admission there reads its lock-out without a call to the main thread.
+ */
+export interface LockoutFeed {
+  /** Lock-outs in force now: [customer id, end in ms since epoch]. */
+  snapshot(): [number, number][];
+  /** Told of every setLockout, synchronously and in order (end 0: lifted). */
+  onChange(handler: (customerId: number, untilMs: number) => void): () => void;
+}
+
+const FEED = Symbol('lockout feed');
+
+/** The feed of a live state made by createMemoryLive; null for any other (Redis, a worker's). */
+export function lockoutFeed(live: LiveState): LockoutFeed | null {
+  return (live as { [FEED]?: LockoutFeed })[FEED] ?? null;
+}
+
 export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
   const now = opts.now ?? Date.now;
   const threadCounts = new Map<number, number>();
@@ -44,6 +63,7 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
   const authLocks = new Map<string, number>();
   const handlers = new Set<(event: LiveEvent) => void>();
   const producers = new Set<() => void>();
+  const lockoutWatchers = new Set<(customerId: number, untilMs: number) => void>();
 
   // Buckets of idle keys (e.g. one per client IP) would pile up; a full bucket
   // carries no state, so forgetting it is exact.
@@ -185,8 +205,16 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
       return Promise.resolve(until);
     },
     setLockout(customerId, untilMs) {
-      if (untilMs <= now()) lockouts.delete(customerId);
+      const lifted = untilMs <= now();
+      if (lifted) lockouts.delete(customerId);
       else lockouts.set(customerId, untilMs);
+      for (const w of lockoutWatchers) {
+        try {
+          w(customerId, lifted ? 0 : untilMs);
+        } catch (err) {
+          opts.onHandlerError?.(err);
+        }
+      }
       return Promise.resolve();
     },
 
@@ -246,8 +274,25 @@ export function createMemoryLive(opts: MemoryLiveOptions = {}): MemoryLive {
       if (sweep) clearInterval(sweep);
       handlers.clear();
       producers.clear();
+      lockoutWatchers.clear();
       return Promise.resolve();
     },
   };
+  const feed: LockoutFeed = {
+    snapshot() {
+      const t = now();
+      const out: [number, number][] = [];
+      for (const [id, until] of lockouts) if (until > t) out.push([id, until]);
+      return out;
+    },
+    onChange(handler) {
+      const h = (id: number, until: number) => handler(id, until);
+      lockoutWatchers.add(h);
+      return () => {
+        lockoutWatchers.delete(h);
+      };
+    },
+  };
+  Object.defineProperty(live, FEED, { value: feed });
   return live;
 }

@@ -7,9 +7,11 @@
 // - a thread cap, a per-IP cap and requests/s hold for the process, not per
 //   thread, and every slot comes back when the connections close;
 // - a kick (customer or one connection), a ban and a lock-out reach both;
+//   a thread started during a lock-out starts with it;
 // - every byte relayed by either thread is counted, and stop() hands it over;
 // - the main thread's health results reach the worker (failover works there);
-// - a worker thread that dies gives back its slots and is replaced.
+// - a worker thread that dies gives back its slots and is replaced, and the
+//   replacement starts with the lock-outs in force.
 //
 // The thread cap also runs over Redis live state when REDIS_URL is set.
 import assert from 'node:assert/strict';
@@ -149,14 +151,19 @@ describe('gateway on two threads', { timeout: 120_000 }, () => {
     );
     await eventually(async () => (await h.live.threads(id)) === 0);
 
-    // A lock-out set in live state refuses on both threads; lifting it admits again.
+    // A lock-out set in live state refuses on both threads; lifting it admits
+    // again. The worker mirrors lock-outs from the main thread's messages; a
+    // census call goes after the change on the same port, so once it is
+    // answered the worker has the change.
     await h.live.setLockout(id, Date.now() + 60_000);
+    await h.gateway.census();
     ts = await openMany(port, 'kicked', echo.target);
     assert.ok(
       ts.every((t) => t.status === 403),
       `${ts.map((t) => t.status)}`,
     );
     await h.live.setLockout(id, 0);
+    await h.gateway.census();
     ts = await openMany(port, 'kicked', echo.target);
     assert.ok(ts.every((t) => t.status === 200));
     destroy(ts);
@@ -262,11 +269,19 @@ describe('gateway on two threads: usage and stop', { timeout: 60_000 }, () => {
       assert.ok(onWorker > 0 && onWorker < 24, `worker holds ${onWorker}`);
       assert.equal(await h.live.threads(id), 24);
       await pool.kill(1);
+      // A lock-out set while no worker runs (the replacement starts 1 s
+      // later): the replacement starts with it, so it refuses like the main thread.
+      await h.live.setLockout(id, Date.now() + 60_000);
       await eventually(async () => (await h.live.threads(id)) === 24 - onWorker);
       await eventually(() => ts.filter((t) => t.socket.destroyed).length === onWorker);
-      await eventually(() => pool.running === 1, 5000);
       destroy(ts);
       await eventually(async () => (await h.live.threads(id)) === 0);
+      await eventually(() => pool.running === 1, 5000);
+      const locked = await openMany(port, 'crash', echo.target, 24);
+      assert.ok(
+        locked.every((t) => t.status === 403),
+        `${locked.map((t) => t.status)}`,
+      );
     } finally {
       await pool.stop(0);
       await h.close();

@@ -6,6 +6,11 @@
 // Usage is counted here and handed over at least once a second (and before
 // every periodBytes read and on flush()), so the main thread's hourly buckets
 // and quota counters lag a worker by at most a second.
+//
+// Customer lock-outs, with memory live state, are a mirror kept here (a
+// snapshot at start, then every change the main thread sends): lockedUntil()
+// answers without a call. With Redis it asks the main thread, whose own
+// mirror (redis.ts) may be incomplete while it reconnects.
 import type { AuthFailure, LiveEvent, LiveState, UsageDelta } from '../../live/live.ts';
 import type { Channel } from './channel.ts';
 
@@ -14,6 +19,8 @@ export interface ThreadLive extends LiveState {
   deliver(event: LiveEvent): void;
   /** The main thread's live state lost what it held (Redis restarted empty). */
   reset(): void;
+  /** A lock-out changed on the main thread (end 0: lifted); only sent when this thread mirrors them. */
+  mirrorLockout(customerId: number, untilMs: number): void;
 }
 
 interface Pending {
@@ -28,6 +35,8 @@ interface Pending {
 export function createThreadLive(opts: {
   channel: Channel;
   kind: LiveState['kind'];
+  /** the main thread's lock-outs to mirror (memory live state), or null to ask for each */
+  lockouts?: [number, number][] | null;
   onHandlerError: (err: unknown) => void;
   /** how often counted usage goes to the main thread (ms); default 1000 */
   pushMs?: number;
@@ -37,6 +46,7 @@ export function createThreadLive(opts: {
   const producers = new Set<() => void>();
   const resets = new Set<() => void>();
   let pending = new Map<string, Pending>();
+  const mirror = opts.lockouts ? new Map(opts.lockouts) : null;
 
   /** Queues counted usage ahead of whatever is sent next (messages keep their order). */
   function sendUsage(): void {
@@ -95,8 +105,20 @@ export function createThreadLive(opts: {
     drainUsage(): Promise<UsageDelta[]> {
       return Promise.reject(new Error('usage is drained on the main thread'));
     },
-    lockedUntil: (customerId) => ch.call<number>('lockedUntil', [customerId]),
+    lockedUntil(customerId) {
+      if (mirror === null) return ch.call<number>('lockedUntil', [customerId]);
+      const until = mirror.get(customerId);
+      if (until === undefined) return Promise.resolve(0);
+      if (until > Date.now()) return Promise.resolve(until);
+      mirror.delete(customerId);
+      return Promise.resolve(0);
+    },
     setLockout: (customerId, untilMs) => ch.call<void>('setLockout', [customerId, untilMs]),
+    mirrorLockout(customerId, untilMs) {
+      if (mirror === null) return;
+      if (untilMs > 0) mirror.set(customerId, untilMs);
+      else mirror.delete(customerId);
+    },
     authFailure: (key, limit, windowMs, lockMs) =>
       ch.call<AuthFailure>('authFailure', [key, limit, windowMs, lockMs]),
     authLocks: () => ch.call<Map<string, number>>('authLocks', []),

@@ -21,6 +21,8 @@ export interface WorkerData {
   thread: number;
   liveKind: LiveState['kind'];
   health: HealthState[];
+  /** customer lock-outs in force when the thread was started, when it mirrors them (memory live state) */
+  lockouts: [number, number][] | null;
 }
 
 const data = workerData as WorkerData;
@@ -34,6 +36,7 @@ const channel = createChannel(
   {
     event: (e: LiveEvent) => live.deliver(e),
     reset: () => live.reset(),
+    lockout: (customerId: number, untilMs: number) => live.mirrorLockout(customerId, untilMs),
     health: (states: HealthState[]) => core.applyHealth(states),
     reload: () => core.reload(),
     census: () => ({ connections: core.connections(), openSockets: core.openSockets }),
@@ -49,6 +52,7 @@ const channel = createChannel(
 const live = createThreadLive({
   channel,
   kind: data.liveKind,
+  lockouts: data.lockouts,
   onHandlerError: (err) => log.warn({ err }, 'live event handler failed'),
 });
 
