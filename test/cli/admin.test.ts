@@ -299,7 +299,7 @@ test('unknown commands and flags exit 2 with the nearest suggestion; --help exit
   assert.match(help.stdout, /Examples:\n {2}portcullis ban alice --for 1h/);
 });
 
-test('lockouts lists credential lock-outs; unlock-address lifts one', async () => {
+test('lockouts lists credential lock-outs; unlock-address and unlock-username lift them', async () => {
   const none = await run('lockouts');
   assert.equal(none.code, 0, none.stderr);
   assert.match(none.stdout, /no credential lock-outs in force/);
@@ -322,6 +322,21 @@ test('lockouts lists credential lock-outs; unlock-address lifts one', async () =
   const bad = await run('unlock-address', 'localhost');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /not an IP address/);
+
+  // Ten wrong passwords for a username no customer has lock the username.
+  for (let i = 0; i < 10; i++)
+    await api.req('GET', '/api/v1/me', {
+      token: null,
+      headers: { authorization: `Basic ${Buffer.from(`ghost:wrong${i}`).toString('base64')}` },
+      ip: `192.0.2.${100 + i}`,
+    });
+  assert.match((await run('lockouts')).stdout, /username +ghost +\d{4}-/);
+  const user = await run('unlock-username', 'ghost');
+  assert.equal(user.code, 0, user.stderr);
+  assert.match(user.stdout, /unlocked username ghost \(locked until /);
+  const gone = await run('unlock-username', 'ghost');
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /no credential lock-out in force for username ghost/);
 });
 
 test('unlock lifts a strike lock-out; connections says when no gateway runs in the API process', async () => {

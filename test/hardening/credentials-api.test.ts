@@ -122,7 +122,7 @@ describe('API: credential lock-out (defaults: 10 distinct failures)', () => {
     );
   });
 
-  it("GET /lockouts lists lock-outs in force; POST /lockouts/lift lifts an address's (IPv6: its /64)", async () => {
+  it("GET /lockouts lists lock-outs in force; POST /lockouts/lift lifts an address's (IPv6: its /64) or a username's", async () => {
     const list = await api.req('GET', '/api/v1/lockouts');
     assert.equal(list.status, 200, list.body);
     const keys = (list.json as { scope: string; key: string; until: string }[]).map(
@@ -162,6 +162,24 @@ describe('API: credential lock-out (defaults: 10 distinct failures)', () => {
     assert.equal(v6.status, 200, v6.body);
     assert.equal(v6.json.key, '2001:db8:5::/64', 'another address of the same /64 names the lock-out');
     assert.equal((await api.req('GET', '/api/v1/plans', { ip: '2001:db8:5::1' })).status, 200);
+
+    // A username no customer has: only this lifts it (unlock needs a customer).
+    const user = await api.req('POST', '/api/v1/lockouts/lift', { body: { username: 'nobody' } });
+    assert.equal(user.status, 200, user.body);
+    assert.equal(user.json.scope, 'username');
+    assert.equal(user.json.key, 'nobody');
+    const after = (await api.req('GET', '/api/v1/lockouts')).json as { scope: string; key: string }[];
+    assert.ok(!after.some((l) => l.scope === 'username' && l.key === 'nobody'), 'gone from the list');
+    assert.equal(
+      sig(await api.req('POST', '/api/v1/lockouts/lift', { body: { username: 'nobody' } })),
+      '404 PC_ERR_NOT_FOUND',
+    );
+    for (const body of [{}, { address: '192.0.2.1', username: 'nobody' }, { username: '' }])
+      assert.equal(
+        sig(await api.req('POST', '/api/v1/lockouts/lift', { body })),
+        '400 PC_ERR_VALIDATION',
+        JSON.stringify(body),
+      );
 
     const read = await api.req('POST', '/api/v1/tokens', { body: { name: 'viewer', scopes: ['read'] } });
     assert.equal(read.status, 201, read.body);

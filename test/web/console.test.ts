@@ -238,7 +238,7 @@ describe('web console in Chromium', () => {
     await shot(admin, '07-connections');
   });
 
-  it('lock-outs: an address locked by failed sign-ins is listed and lifted', async () => {
+  it('lock-outs: an address and a username locked by failed sign-ins are listed and lifted', async () => {
     // Ten wrong admin tokens from one address lock it (the default rule).
     for (let i = 0; i < 10; i++)
       await api.req('GET', '/api/v1/plans', { token: `pca_wrong_${i}`, ip: '198.51.100.7' });
@@ -251,6 +251,22 @@ describe('web console in Chromium', () => {
     await text(admin, 'Lock-out of 198.51.100.7 lifted.');
     await row.waitFor({ state: 'detached' });
     assert.equal((await api.req('GET', '/api/v1/plans', { ip: '198.51.100.7' })).status, 200);
+
+    // A username no customer has, locked by ten wrong passwords from ten addresses.
+    for (let i = 0; i < 10; i++)
+      await api.req('GET', '/api/v1/me', {
+        token: null,
+        headers: { authorization: `Basic ${Buffer.from(`ghost:wrong${i}`).toString('base64')}` },
+        ip: `198.51.100.${20 + i}`,
+      });
+    await go('Overview');
+    await go('Lock-outs');
+    const user = admin.getByRole('row').filter({ hasText: 'ghost' });
+    await user.getByRole('cell', { name: 'username', exact: true }).waitFor();
+    await user.getByRole('button', { name: 'Lift' }).click();
+    await text(admin, 'Lock-out of username ghost lifted.');
+    await user.waitFor({ state: 'detached' });
+    assert.ok(!(await api.live.authLocks()).has('u:ghost'));
   });
 
   it('audit log lists what the admin did', async () => {

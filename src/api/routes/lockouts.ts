@@ -1,6 +1,8 @@
 // Admin: the credential lock-outs in force (security/auth-guard.ts), and
-// lifting an address's before it ends (fail2ban's `unbanip`). A username's is
-// lifted with POST /customers/{username}/unlock.
+// lifting one before it ends (fail2ban's `unbanip`): an address's, or a
+// username's, whether or not a customer has that name. A customer's strike
+// lock-out is lifted with POST /customers/{username}/unlock, which lifts the
+// username's credential lock-out too.
 import type { FastifyInstance } from 'fastify';
 import { parseIp } from '../../domain/cidr.ts';
 import { PcError } from '../../errors.ts';
@@ -24,14 +26,21 @@ const lockout = {
 
 const liftBody = {
   type: 'object',
-  required: ['address'],
   additionalProperties: false,
+  // One of the two: the schema error names the body when both or neither come.
+  oneOf: [{ required: ['address'] }, { required: ['username'] }],
   properties: {
     address: {
       type: 'string',
       minLength: 1,
       maxLength: 64,
       description: 'an IPv4 or IPv6 address (IPv6: its /64)',
+    },
+    username: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: 'a username, as the client sent it (a customer need not have it)',
     },
   },
 } as const;
@@ -64,32 +73,43 @@ export async function lockoutRoutes(app: FastifyInstance, d: RouteDeps) {
     },
   );
 
-  app.post<{ Body: { address: string } }>(
+  app.post<{ Body: { address?: string; username?: string } }>(
     '/lockouts/lift',
     {
       schema: {
         tags,
         security,
-        summary: "Lift an address's credential lock-out now, on every process",
+        summary: "Lift an address's or a username's credential lock-out now, on every process",
         body: liftBody,
         response: { 200: lockout, ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => {
-      const { address } = request.body;
-      if (!parseIp(address))
-        throw new PcError('PC_ERR_VALIDATION', `"${address}" is not an IP address`, {
-          fields: [{ field: 'address', problem: 'not an IPv4 or IPv6 address' }],
-        });
-      const text = addressKey(address);
-      const key = `ip:${text}`;
+      const { address, username } = request.body;
+      let scope: 'address' | 'username';
+      let text: string;
+      if (address !== undefined) {
+        if (!parseIp(address))
+          throw new PcError('PC_ERR_VALIDATION', `"${address}" is not an IP address`, {
+            fields: [{ field: 'address', problem: 'not an IPv4 or IPv6 address' }],
+          });
+        scope = 'address';
+        text = addressKey(address);
+      } else {
+        scope = 'username';
+        text = username as string;
+      }
+      const key = `${scope === 'address' ? 'ip' : 'u'}:${text}`;
       const until = (await live.authLocks()).get(key) ?? 0;
       if (until <= now())
-        throw new PcError('PC_ERR_NOT_FOUND', `no credential lock-out in force for ${text}`);
+        throw new PcError(
+          'PC_ERR_NOT_FOUND',
+          `no credential lock-out in force for ${scope === 'username' ? `username ${text}` : text}`,
+        );
       // Here at once, and on every other process (gateway threads included).
       await d.authGuard.unlock(key);
-      const view = { scope: 'address', key: text, until: new Date(until).toISOString() };
-      await d.audit(request, 'lockout.lift', text, { until: view.until });
+      const view = { scope, key: text, until: new Date(until).toISOString() };
+      await d.audit(request, 'lockout.lift', text, { scope, until: view.until });
       return view;
     },
   );

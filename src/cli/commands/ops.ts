@@ -1,4 +1,4 @@
-// usage, kick, ban, unban, unlock, lockouts, unlock-address, connections:
+// usage, kick, ban, unban, unlock, lockouts, unlock-address, unlock-username, connections:
 // day-to-day operations.
 import * as f from '../format.ts';
 import { keyValues, table } from '../output.ts';
@@ -134,6 +134,20 @@ export const opsCommands: Command[] = [
       });
       if (json) return out.json(r);
       out.print(`unlocked ${r.key} (locked until ${f.time(r.until)})`);
+    },
+  },
+  {
+    name: 'unlock-username',
+    summary:
+      "lift a username's credential lock-out before it ends, whether or not a customer has it (unlock also lifts a customer's strike lock-out)",
+    args: [{ name: 'NAME', help: 'the username as the client sent it' }],
+    examples: ['portcullis unlock-username alice'],
+    async run({ args, json, out, api }) {
+      const r = await api.request<{ key: string; until: string }>('POST', '/api/v1/lockouts/lift', {
+        json: { username: args[0] },
+      });
+      if (json) return out.json(r);
+      out.print(`unlocked username ${r.key} (locked until ${f.time(r.until)})`);
     },
   },
   {

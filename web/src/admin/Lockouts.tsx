@@ -1,5 +1,5 @@
-// Credential lock-outs in force (docs/security.md): an address's is lifted
-// here; a username's with Unlock on the customer's page.
+// Credential lock-outs in force (docs/security.md), each lifted here. A
+// customer's strike lock-out is lifted with Unlock on the customer's page.
 
 import { when } from '../format.ts';
 import { Link } from '../router.tsx';
@@ -10,11 +10,12 @@ import type { PageProps } from './AdminApp.tsx';
 export function Lockouts({ call }: PageProps) {
   const list = useLoad(() => call<Lockout[]>('GET', '/api/v1/lockouts'), []);
   const act = useAction();
-  const lift = (address: string) =>
+  const lift = (l: Lockout) =>
     act.run(async () => {
-      await call('POST', '/api/v1/lockouts/lift', { body: { address } });
+      const body = l.scope === 'address' ? { address: l.key.replace(/\/64$/, '') } : { username: l.key };
+      await call('POST', '/api/v1/lockouts/lift', { body });
       list.reload();
-      return `Lock-out of ${address} lifted.`;
+      return `Lock-out of ${l.scope === 'username' ? `username ${l.key}` : l.key} lifted.`;
     });
   const items = list.data ?? [];
   return (
@@ -46,19 +47,15 @@ export function Lockouts({ call }: PageProps) {
                       <code>{l.key}</code>
                     </td>
                     <td className="nowrap">{when(l.until)}</td>
-                    <td>
-                      {l.scope === 'address' ? (
-                        <button
-                          type="button"
-                          disabled={act.busy}
-                          onClick={() => lift(l.key.replace(/\/64$/, ''))}
-                        >
-                          Lift
-                        </button>
-                      ) : (
-                        <Link to={`/admin/customers/${encodeURIComponent(l.key)}`}>
-                          Customer page (Unlock)
-                        </Link>
+                    <td className="nowrap">
+                      <button type="button" disabled={act.busy} onClick={() => lift(l)}>
+                        Lift
+                      </button>
+                      {l.scope === 'username' && (
+                        <>
+                          {' '}
+                          <Link to={`/admin/customers/${encodeURIComponent(l.key)}`}>Customer</Link>
+                        </>
                       )}
                     </td>
                   </tr>
