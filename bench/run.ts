@@ -11,7 +11,7 @@
 //   node bench/run.ts --only squid,portcullis --seconds 5 --repeat 5
 //   node bench/run.ts --threads 1    Portcullis on one gateway thread (default auto)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -702,7 +702,10 @@ async function main(): Promise<void> {
   const md = render(results);
   const dir = flags['out-dir'];
   mkdirSync(dir, { recursive: true });
-  const stem = path.join(dir, `${m.date.slice(0, 10)}${quick ? '-quick' : ''}`);
+  // A second full run on the same day gets -2, -3...: a committed run is never overwritten.
+  const base = path.join(dir, m.date.slice(0, 10));
+  let stem = quick ? `${base}-quick` : base;
+  for (let n = 2; !quick && existsSync(`${stem}.md`); n++) stem = `${base}-${n}`;
   writeFileSync(`${stem}.md`, md);
   writeFileSync(
     `${stem}.json`,
