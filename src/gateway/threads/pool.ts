@@ -9,9 +9,10 @@
 //
 // With memory live state the threads mirror the customer lock-outs: each gets
 // a snapshot in its workerData and every change after it as a message, so an
-// admission reads its lock-out without a round trip here (a SOCKS5 set-up
-// bench ran 3.7% faster without that call). The change goes out before any
-// later event such as a strike's kick, on the same port, in order.
+// admission reads its lock-out without a round trip here (12 alternating
+// rounds of SOCKS5 set-ups, mirror off and on: median +1.3% set-ups/s, about
+// 4% less CPU per set-up). The change goes out before any later event such as
+// a strike's kick, on the same port, in order.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
