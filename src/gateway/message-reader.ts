@@ -1,12 +1,14 @@
-// Reads a client's handshake (SOCKS5: greeting, sub-negotiation, request) as
-// a sequence of messages from one socket: one 'data' listener and one
-// deadline for the whole handshake, not a listener set and a timer per
-// message. Bytes a client sends ahead (a pipelined request) wait in the
-// buffer for the next message. On any failure the socket is destroyed and
-// the pending read rejects with a PcError.
+// Reads a handshake as a sequence of messages from one socket: a client's
+// (SOCKS5: greeting, sub-negotiation, request) or an upstream's replies to
+// ours (upstream/socks5.ts). One 'data' listener and one deadline for the
+// whole handshake, not a listener set and a timer per message, so a peer
+// that answers each message just in time cannot stretch the handshake. Bytes
+// sent ahead (a pipelined request) wait in the buffer for the next message.
+// On any failure the socket is destroyed and the pending read rejects with a
+// PcError.
 import type net from 'node:net';
 import { type ErrorCode, PcError } from '../errors.ts';
-import type { ReplyParser } from './upstream/net.ts';
+import { isRecycled, type ReplyParser } from './upstream/net.ts';
 
 const MAX_PENDING = 64 * 1024;
 
@@ -33,14 +35,18 @@ export function messageReader(
   what: string,
   /** bytes already read from the socket (they come first) */
   first: Buffer | null = null,
+  /** the code of a missed deadline (default PC_ERR_REQUEST_TIMEOUT: a client's) */
+  timeoutCode: ErrorCode = 'PC_ERR_REQUEST_TIMEOUT',
 ): MessageReader {
   let buf: Buffer | null = first;
+  // A recycled socket's chunk is overwritten by its next read: keep a copy.
+  const recycled = isRecycled(s);
   let want: Want | null = null;
   let failed: PcError | null = null;
   let finished = false;
 
   const onData = (chunk: Buffer): void => {
-    buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+    buf = buf !== null ? Buffer.concat([buf, chunk]) : recycled ? Buffer.from(chunk) : chunk;
     if (want !== null) parseNext();
     else if (buf.length > MAX_PENDING) fail(new PcError(failCode, `${what}: too many bytes ahead`));
   };
@@ -48,7 +54,7 @@ export function messageReader(
     fail(new PcError(failCode, `${what}: ${e.code ?? e.message}`));
   const onClose = (): void => fail(new PcError(failCode, `${what}: closed the connection`));
   const timer = setTimeout(
-    () => fail(new PcError('PC_ERR_REQUEST_TIMEOUT', `${what}: handshake not finished in time`)),
+    () => fail(new PcError(timeoutCode, `${what}: handshake not finished in time`)),
     deadlineMs,
   );
 

@@ -10,6 +10,8 @@
 //   accept queue is full and never drained, so the kernel drops further SYNs
 //   and a connect hangs until the caller's deadline.
 // - startSilent(): accepts TCP but never sends a byte.
+// - startTrickle(ms): a SOCKS5 upstream that answers each handshake step
+//   correctly, but only after `ms`.
 //
 // Each is bounded (start-up waits are capped), and everything is killed and
 // removed by stop(), or when the test process exits.
@@ -318,5 +320,46 @@ export async function startSilent(): Promise<Hole & { accepted: number }> {
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
+  };
+}
+
+/**
+ * A SOCKS5 upstream that answers every handshake step correctly (method
+ * username/password, credentials accepted, CONNECT succeeded) but each only
+ * after `stepMs`: each step within a per-step timeout, the whole over it.
+ */
+export async function startTrickle(stepMs: number): Promise<Hole & { replied: number }> {
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let replied = 0;
+  const REPLIES = [Buffer.from([5, 2]), Buffer.from([1, 0]), Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 80])];
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    let step = 0;
+    s.on('data', () => {
+      const reply = REPLIES[step++];
+      if (reply === undefined) return;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (s.destroyed) return;
+        replied++;
+        s.write(reply);
+      }, stepMs);
+      timers.add(t);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get replied() {
+      return replied;
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }

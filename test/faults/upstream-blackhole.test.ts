@@ -1,7 +1,9 @@
 // Upstream black-holed. Two loopback ways an upstream stops answering:
 // - a port that drops SYNs (a listening socket whose accept queue is full and
 //   never drained): the TCP connect itself hangs;
-// - a server that accepts TCP but never sends a byte: the handshake hangs.
+// - a server that accepts TCP but never sends a byte: the handshake hangs;
+// - a SOCKS5 upstream that answers each handshake step, each a little under
+//   the connect timeout: the handshake as a whole has that one deadline.
 // Promised: the client gets 504 upstream_timeout (SOCKS5 reply 6, TTL
 // expired) after PORTCULLIS_CONNECT_TIMEOUT, never a hang; the health checker
 // marks the upstream down (in memory and in the store); a port whose upstream
@@ -25,7 +27,7 @@ import {
   status,
   until,
 } from '../limits/clients.ts';
-import { type Hole, startBlackHole, startSilent } from './services.ts';
+import { type Hole, startBlackHole, startSilent, startTrickle } from './services.ts';
 
 const TIMEOUTS = { PORTCULLIS_CONNECT_TIMEOUT: '1s', PORTCULLIS_IDLE_TIMEOUT: '2s' };
 
@@ -104,6 +106,34 @@ describe('faults: upstream black-holed', () => {
       await quiet();
     });
   }
+
+  test('a SOCKS5 upstream answering each step in 600 ms misses the 1 s deadline of the whole handshake', async () => {
+    // Each step alone is within PORTCULLIS_CONNECT_TIMEOUT (1 s); all three
+    // (method, credentials, CONNECT) are not.
+    const trickle = await startTrickle(600);
+    try {
+      const port = await h.addUpstream({
+        protocol: 'socks5',
+        host: '127.0.0.1',
+        port: trickle.port,
+        username: 'x',
+        password: 'y',
+      });
+      const s = await socks5Connect(port, 'bh', 'pw', origin.port);
+      s.w.socket.destroy();
+      assert.equal(s.reply, 6, 'SOCKS5 reply 6: upstream_timeout');
+      assert.ok(
+        trickle.replied < 3,
+        `the upstream answered ${trickle.replied} of 3 steps before the deadline`,
+      );
+      const t = await connectTunnel(port, 'bh', 'pw', `127.0.0.1:${origin.port}`);
+      t.w.socket.destroy();
+      assert.equal(t.status, 504, t.head);
+      assert.equal(reason(t.head), 'upstream_timeout');
+    } finally {
+      await trickle.close();
+    }
+  });
 
   test('the health checker marks them down; their ports then answer 502 upstream_down at once', async () => {
     await h.gateway.checkHealth();

@@ -1,11 +1,15 @@
 // SOCKS5 upstream (RFC 1928) with username/password (RFC 1929). Names are
 // sent as domain targets (ATYP 3) so the upstream resolves them: the exit
-// is the upstream's, and so must its DNS be.
+// is the upstream's, and so must its DNS be. After the TCP connect (its own
+// timeout), the whole handshake (method, credentials, CONNECT reply) has one
+// deadline of the connect timeout: an upstream answering each step just in
+// time cannot hold a client for several timeouts.
 
 import type net from 'node:net';
 import { isIPv4, isIPv6 } from 'node:net';
 import { type ErrorCode, PcError } from '../../errors.ts';
-import { connectTcp, readReply } from './net.ts';
+import { messageReader } from '../message-reader.ts';
+import { connectTcp } from './net.ts';
 import type { DialContext, Route } from './route.ts';
 
 const fixed = (n: number) => (buf: Buffer) =>
@@ -74,37 +78,47 @@ export async function socks5Tunnel(
   const t = route.target;
   const s = await connectTcp(t.host, t.port, ctx.connectTimeoutMs, true, ctx.track, ctx.recycle);
   const what = `upstream ${route.label}`;
-  const timeout = ctx.connectTimeoutMs;
-  const creds = t.username !== null;
-  s.write(Buffer.from(creds ? [5, 2, 0, 2] : [5, 1, 0]));
-  const choice = await readReply(s, fixed(2), timeout, 'PC_ERR_UPSTREAM_DOWN', what);
-  if (choice[0] !== 5) {
-    s.destroy();
-    throw new PcError('PC_ERR_UPSTREAM_PROTOCOL', `${what} is not SOCKS5`);
-  }
-  if (choice[1] === 2 && creds) {
-    const u = Buffer.from(t.username ?? '', 'utf8');
-    const p = Buffer.from(t.password ?? '', 'utf8');
-    s.resume();
-    s.write(Buffer.concat([Buffer.from([1, u.length]), u, Buffer.from([p.length]), p]));
-    // RFC 1929 answers a refusal with a status before closing: a close with no
-    // status is an upstream that went away, not one that refused us.
-    const status = await readReply(s, fixed(2), timeout, 'PC_ERR_UPSTREAM_DOWN', what);
-    if (status[1] !== 0) {
-      s.destroy();
-      throw new PcError(
-        'PC_ERR_UPSTREAM_AUTH',
-        `${what} refused our credentials (RFC 1929 status ${status[1]})`,
-      );
+  const reader = messageReader(
+    s,
+    ctx.connectTimeoutMs,
+    'PC_ERR_UPSTREAM_DOWN',
+    what,
+    null,
+    'PC_ERR_UPSTREAM_TIMEOUT',
+  );
+  try {
+    const creds = t.username !== null;
+    s.write(Buffer.from(creds ? [5, 2, 0, 2] : [5, 1, 0]));
+    const choice = await reader.next(fixed(2));
+    if (choice[0] !== 5) throw new PcError('PC_ERR_UPSTREAM_PROTOCOL', `${what} is not SOCKS5`);
+    if (choice[1] === 2 && creds) {
+      const u = Buffer.from(t.username ?? '', 'utf8');
+      const p = Buffer.from(t.password ?? '', 'utf8');
+      s.write(Buffer.concat([Buffer.from([1, u.length]), u, Buffer.from([p.length]), p]));
+      // RFC 1929 answers a refusal with a status before closing: a close with no
+      // status is an upstream that went away, not one that refused us.
+      const status = await reader.next(fixed(2));
+      if (status[1] !== 0)
+        throw new PcError(
+          'PC_ERR_UPSTREAM_AUTH',
+          `${what} refused our credentials (RFC 1929 status ${status[1]})`,
+        );
+    } else if (choice[1] !== 0) {
+      throw new PcError('PC_ERR_UPSTREAM_AUTH', `${what} accepts none of our authentication methods`);
     }
-  } else if (choice[1] !== 0) {
+    s.write(Buffer.concat([Buffer.from([5, 1, 0]), encodeAddress(host, port)]));
+    const rep = await reader.next(parseConnectReply);
+    if (rep !== 0)
+      throw new PcError(
+        REPLY_CODES[rep] ?? 'PC_ERR_UPSTREAM_PROTOCOL',
+        `${what} answered SOCKS reply ${rep}`,
+      );
+    // Paused, with any bytes the upstream sent ahead handed back for the relay.
+    reader.finish();
+    return s;
+  } catch (e) {
+    reader.finish();
     s.destroy();
-    throw new PcError('PC_ERR_UPSTREAM_AUTH', `${what} accepts none of our authentication methods`);
+    throw e;
   }
-  s.resume();
-  s.write(Buffer.concat([Buffer.from([5, 1, 0]), encodeAddress(host, port)]));
-  const rep = await readReply(s, parseConnectReply, timeout, 'PC_ERR_UPSTREAM_DOWN', what);
-  if (rep === 0) return s;
-  s.destroy();
-  throw new PcError(REPLY_CODES[rep] ?? 'PC_ERR_UPSTREAM_PROTOCOL', `${what} answered SOCKS reply ${rep}`);
 }
