@@ -161,7 +161,7 @@ export class CidrMap<T> {
   }
 
   lookup(ip: Ip): T | undefined {
-    if (ip.version === 4) return this.lookup4(Number(ip.value));
+    if (ip.version === 4) return this.#lookup4(Number(ip.value));
     for (const p of this.#prefixes6) {
       const hit = this.#v6.get(p)!.get(ip.value & MASKS6[p]);
       if (hit !== undefined) return hit;
@@ -170,7 +170,7 @@ export class CidrMap<T> {
   }
 
   /** lookup() for an IPv4 address as an unsigned 32-bit number. */
-  lookup4(v: number): T | undefined {
+  #lookup4(v: number): T | undefined {
     for (const p of this.#prefixes4) {
       const hit = this.#v4.get(p)!.get((v & MASKS4N[p]) >>> 0);
       if (hit !== undefined) return hit;
