@@ -7,7 +7,8 @@
 // - a thread cap, a per-IP cap and requests/s hold for the process, not per
 //   thread, and every slot comes back when the connections close;
 // - a kick (customer or one connection), a ban and a lock-out reach both;
-//   a thread started during a lock-out starts with it;
+//   a lock-out set just before a kick holds for clients reconnecting after
+//   it; a thread started during a lock-out starts with it;
 // - every byte relayed by either thread is counted, and stop() hands it over;
 // - the main thread's health results reach the worker (failover works there);
 // - a worker thread that dies gives back its slots and is replaced, and the
@@ -176,6 +177,31 @@ describe('gateway on two threads', { timeout: 120_000 }, () => {
       ts.every((t) => t.status === 403 && t.head.includes('banned')),
       `${ts.map((t) => t.status)}`,
     );
+  });
+
+  test("a strike's order, lock-out then kick: clients reconnecting after the kick are refused on both threads", async () => {
+    const plan = await h.addPlan({ threads: 100 });
+    const id = await h.addCustomer('struck', 'pw', plan);
+    const ts = await openMany(port, 'struck', echo.target);
+    assert.ok(ts.every((t) => t.status === 200));
+    // As gateway/strike.ts does, with no wait after either step: the worker
+    // learns the lock-out from a message sent ahead of the kick on the same
+    // port, so by the time its tunnels close it refuses the customer.
+    await h.live.setLockout(id, Date.now() + 60_000);
+    await h.live.publish({ type: 'kick', customerId: id, reason: 'strike' });
+    assert.ok(
+      await within(
+        2000,
+        ts.map((t) => t.closed),
+      ),
+      'all tunnels closed',
+    );
+    const again = await openMany(port, 'struck', echo.target);
+    assert.ok(
+      again.every((t) => t.status === 403),
+      `${again.map((t) => t.status)}`,
+    );
+    destroy(again);
   });
 
   test("the main thread's health results reach the worker: failover works on both", async () => {
